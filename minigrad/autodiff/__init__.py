@@ -1,0 +1,1 @@
+"""The autodiff machinery: grad modes, the recorded graph and the reverse sweep."""

@@ -1,0 +1,126 @@
+"""The recorded graph: `Primitive` (one node per application of an op) and its topological order.
+
+This is the extender's API: a new primitive subclasses `Primitive` and writes its forward, VJP
+and JVP rules together (see `minigrad/ops/` and docs/extending.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autodiff.mode import MODE
+from minigrad.tensor import Tensor
+
+
+class Primitive:
+    """An op with its own derivative rules; an instance is one node of the recorded graph.
+
+    A subclass sets `name` and defines, in one place:
+
+    - ``forward(self, *args)`` on NumPy arrays (and Python scalars), returning an array;
+    - ``vjp(self, xp, i, g, ans, *xs)``: the cotangent of input ``i`` given the output
+      cotangent ``g``;
+    - ``jvp(self, xp, i, dx, ans, *xs)``: the output tangent caused by the tangent ``dx`` of
+      input ``i`` (forward mode sums these over inputs).
+
+    Rules are written once for two worlds: for first-order gradients ``xp`` is ``numpy`` and
+    ``g, ans, xs`` are arrays; for higher order ``xp`` is ``minigrad.functional`` and they are
+    Tensors, so the rule itself is recorded. Rules therefore use only operators, methods that
+    arrays and Tensors share (``sum``, ``reshape``, ``transpose``, ``astype``, ``mT``),
+    functions of ``xp`` and other primitives. The engine (not the rule) un-broadcasts the
+    result, casts it to the input's dtype and accumulates it.
+
+    Parameters of the op (an axis, a shape, an index) are given to the constructor and stored
+    as attributes; they are not inputs.
+    """
+
+    __slots__ = ("inputs", "args", "versions", "freed")
+
+    name = "primitive"
+    #: The rules read no input or output values (only shapes), so no saved tensor to check.
+    linear = False
+    #: The output may share memory with input 0, so it shares its version counter.
+    view = False
+
+    registry: list[type[Primitive]] = []
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        Primitive.registry.append(cls)
+
+    def forward(self, *args):
+        raise NotImplementedError
+
+    def vjp(self, xp, i, g, ans, *xs):
+        raise NotImplementedError(f"{self.name}: no reverse-mode rule")
+
+    def jvp(self, xp, i, dx, ans, *xs):
+        raise NotImplementedError(f"{self.name}: no forward-mode rule")
+
+    def __call__(self, *xs):
+        """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
+        a plain array out, which is how rules call other primitives on the fast path."""
+        args = tuple([x.data if isinstance(x, Tensor) else x for x in xs])
+        try:
+            out = self.forward(*args)
+        except ValueError as err:
+            raise ValueError(f"{self.name}: {err}; input shapes {_shapes(args)}") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        tensors = needs_grad = False
+        for x in xs:
+            if isinstance(x, Tensor):
+                tensors = True
+                needs_grad = needs_grad or x._requires_grad
+        if not tensors:
+            return out
+        if not (needs_grad and MODE.enabled and out.dtype.kind == "f"):
+            return Tensor._make(out, None)
+        self.inputs = xs
+        self.args = args
+        self.freed = False
+        if not self.linear:
+            self.versions = tuple([x._vc[0] if isinstance(x, Tensor) else 0 for x in xs])
+        out = Tensor._make(out, self)
+        if self.view:
+            out._vc = xs[0]._vc
+        return out
+
+    def params(self) -> dict:
+        """The op's parameters (for display in errors and rendered graphs)."""
+        names = [s for c in type(self).__mro__ for s in getattr(c, "__slots__", ())]
+        skip = set(Primitive.__slots__)
+        return {n: getattr(self, n) for n in names if n not in skip}
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"<{self.name}{' ' + ps if ps else ''}>"
+
+
+def _shapes(args) -> str:
+    return ", ".join(str(np.shape(a)) for a in args)
+
+
+def toposort(roots) -> list[Tensor]:
+    """Tensors that require grad and are reachable from `roots`, inputs before outputs.
+
+    Iterative depth-first search (no recursion, so a 100,000-op chain is fine); the order
+    is deterministic because inputs are visited in list order.
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._op is not None:
+            for x in reversed(t._op.inputs):
+                if isinstance(x, Tensor) and x._requires_grad and id(x) not in seen:
+                    stack.append((x, False))
+    return order

@@ -1,0 +1,178 @@
+"""Reverse mode: one sweep over the recorded graph in reverse topological order.
+
+The engine does all the bookkeeping (un-broadcasting, dtype, accumulation, hooks, saved-tensor
+checks, freeing); the primitives' `vjp` rules only do the math. With `create_graph=True` the
+same rules run on Tensors, so the sweep is itself recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autodiff.graph import toposort
+from minigrad.autodiff.mode import MODE
+from minigrad.tensor import Tensor
+
+
+def unbroadcast(g, shape: tuple[int, ...]):
+    """Sum `g` (array or Tensor) down to `shape`, undoing NumPy broadcasting."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + a for a, n in enumerate(shape) if n == 1 and g.shape[lead + a] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if g.shape != shape else g
+
+
+def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=None):
+    """Backpropagate from `roots` (with cotangents `seeds`, None for scalar roots).
+
+    Without `targets`, gradients accumulate into the `.grad` of leaves (and of non-leaves
+    that `retain_grad()`), as `Tensor.backward`. With `targets`, nothing is accumulated:
+    the gradients with respect to those tensors are returned (None where unreachable), and
+    only the part of the graph that leads to them is swept.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    order = toposort(roots)
+    grads = {id(r): _seed(r, s, create_graph) for r, s in zip(roots, seeds, strict=True)}
+    wanted = None if targets is None else _leading_to(order, targets)
+    found: dict[int, object] = {}
+    stored: set[int] = set()
+    xp = _namespace(create_graph)
+    previous, MODE.enabled = MODE.enabled, create_graph
+    try:
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            op = t._op
+            if targets is not None:
+                if id(t) in wanted and wanted[id(t)]:
+                    found[id(t)] = g
+            elif op is None or t._retains_grad:
+                _store(t, g, create_graph, stored)
+            if op is None:
+                continue
+            _check_saved(t, op)
+            args, ans = (op.inputs, t) if create_graph else (op.args, t.data)
+            for i, x in enumerate(op.inputs):
+                if not (isinstance(x, Tensor) and x._requires_grad):
+                    continue
+                if wanted is not None and id(x) not in wanted:
+                    continue
+                gx = op.vjp(xp, i, g, ans, *args)
+                if gx.shape != x.shape:
+                    gx = unbroadcast(gx, x.shape)
+                if gx.dtype != x.dtype:
+                    gx = gx.astype(x.dtype)
+                k = id(x)
+                grads[k] = gx if k not in grads else grads[k] + gx
+            if not retain_graph:
+                op.freed = True
+    finally:
+        MODE.enabled = previous
+    if targets is not None:
+        return [_wrap(found.get(id(x))) for x in targets]
+    return None
+
+
+def _namespace(create_graph: bool):
+    if not create_graph:
+        return np
+    from minigrad import functional
+
+    return functional
+
+
+def _seed(root: Tensor, seed, create_graph: bool):
+    if not isinstance(root, Tensor) or not root._requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad, so there is nothing to "
+            "differentiate; set requires_grad=True on the inputs you want gradients for")
+    if seed is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.shape}, not a scalar; pass "
+                "gradient= (a tensor of that shape, the vector in the vector-Jacobian "
+                "product), or reduce it first, e.g. y.sum().backward()")
+        g = np.ones_like(root.data)
+    else:
+        g = np.array(seed.data if isinstance(seed, Tensor) else seed, dtype=root.dtype)
+        if g.shape != root.shape:
+            raise ValueError(f"backward: gradient has shape {g.shape} but the output has "
+                             f"shape {root.shape}; they must be equal")
+    if create_graph:
+        return seed if isinstance(seed, Tensor) and seed.shape == root.shape else Tensor(g)
+    return g
+
+
+def _leading_to(order: list[Tensor], targets) -> dict[int, bool]:
+    """Ids of the tensors in `order` from which some target is reachable (inputs come first
+    in `order`, so one pass suffices); the value says whether it is itself a target."""
+    ids = {id(x) for x in targets}
+    wanted: dict[int, bool] = {}
+    for t in order:
+        if id(t) in ids:
+            wanted[id(t)] = True
+        elif t._op is not None and any(id(x) in wanted for x in t._op.inputs):
+            wanted[id(t)] = False
+    return wanted
+
+
+def _run_hooks(t: Tensor, g, create_graph: bool):
+    for hook in list(t._hooks):
+        out = hook(g if create_graph else Tensor._make(g, None))
+        if out is not None:
+            if not isinstance(out, Tensor) or out.shape != t.shape:
+                raise ValueError(f"a hook returned {out!r:.60}; a hook must return None or "
+                                 f"a Tensor of the gradient's shape {t.shape}")
+            g = out if create_graph else out.data
+    return g
+
+
+def _store(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
+    """Accumulate into t.grad. An array already given to another .grad in this sweep (or a
+    read-only view) is copied, so that no two .grad share memory."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is not None:
+        t.grad = Tensor._make(t.grad.data + g, None)
+        return
+    owner = g if g.base is None else g.base
+    if id(owner) in stored or not g.flags.writeable:
+        g = g.copy()
+        owner = g
+    stored.add(id(owner))
+    t.grad = Tensor._make(g, None)
+
+
+def _check_saved(t: Tensor, op) -> None:
+    if op.freed:
+        raise RuntimeError(
+            f"backward: the graph through `{op.name}` was already freed by an earlier "
+            "backward(); to backpropagate through it twice, pass retain_graph=True to the "
+            "first call (or recompute the forward pass)")
+    if op.linear:
+        return
+    for k, (x, v) in enumerate(zip(op.inputs, op.versions, strict=True)):
+        if isinstance(x, Tensor) and x._vc[0] != v:
+            raise _modified(op, f"input {k}", x, v)
+    if t._vc[0] != 0:
+        raise _modified(op, "its output", t, 0)
+
+
+def _modified(op, which: str, x: Tensor, saved: int) -> RuntimeError:
+    return RuntimeError(
+        f"backward: `{op.name}` saved {which} (shape {x.shape}) to compute its gradient, but "
+        f"it was changed in place afterwards (version {saved}, now {x._vc[0]}); the gradient "
+        "would be wrong. Make the in-place change on a copy (x.clone()), or after backward()")
+
+
+def _wrap(g):
+    if g is None or isinstance(g, Tensor):
+        return g
+    return Tensor._make(g, None)

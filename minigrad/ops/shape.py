@@ -1,0 +1,146 @@
+"""Shape primitives: they move or copy values and never change them, so all are linear."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autodiff.graph import Primitive
+from minigrad.autodiff.reverse import unbroadcast
+
+
+class Reshape(Primitive):
+    """y = reshape(x, shape);   dy = reshape(dx, shape)."""
+
+    __slots__ = ("shape",)
+    name = "reshape"
+    linear = view = True
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return np.reshape(x, self.shape)
+
+    def vjp(self, xp, i, g, ans, x):
+        return g.reshape(x.shape)
+
+    def jvp(self, xp, i, dx, ans, x):
+        return dx.reshape(ans.shape)
+
+
+class Transpose(Primitive):
+    """y = transpose(x, axes);   dy = transpose(dx, axes)."""
+
+    __slots__ = ("axes",)
+    name = "transpose"
+    linear = view = True
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.axes = axes
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def vjp(self, xp, i, g, ans, x):
+        return g.transpose(tuple(np.argsort(self.axes)))
+
+    def jvp(self, xp, i, dx, ans, x):
+        return dx.transpose(self.axes)
+
+
+class BroadcastTo(Primitive):
+    """y = broadcast_to(x, shape);   dy = broadcast_to(dx, shape). The VJP sums the copies."""
+
+    __slots__ = ("shape",)
+    name = "broadcast_to"
+    linear = view = True
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def vjp(self, xp, i, g, ans, x):
+        return unbroadcast(g, np.shape(x))
+
+    def jvp(self, xp, i, dx, ans, x):
+        return xp.broadcast_to(dx, self.shape)
+
+
+def is_basic_index(index: tuple) -> bool:
+    """Basic indexing (ints, slices, None, ...) selects each element at most once."""
+    return all(isinstance(k, int | slice | type(None)) or k is Ellipsis for k in index)
+
+
+class GetItem(Primitive):
+    """y = x[index];   dy = dx[index]. The VJP scatter-adds, so repeated indices accumulate."""
+
+    __slots__ = ("index",)
+    name = "getitem"
+    linear = True
+
+    def __init__(self, index: tuple) -> None:
+        self.index = index
+
+    @property
+    def view(self) -> bool:
+        return is_basic_index(self.index)
+
+    def forward(self, x):
+        return x[self.index]
+
+    def vjp(self, xp, i, g, ans, x):
+        return ScatterAdd(self.index, np.shape(x))(g)
+
+    def jvp(self, xp, i, dx, ans, x):
+        return dx[self.index]
+
+
+class ScatterAdd(Primitive):
+    """y = zeros(shape) with y[index] += x;   dy likewise from dx. The adjoint of getitem."""
+
+    __slots__ = ("index", "shape")
+    name = "scatter_add"
+    linear = True
+
+    def __init__(self, index: tuple, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, shape
+
+    def forward(self, x):
+        x = np.asarray(x)
+        out = np.zeros(self.shape, dtype=x.dtype)
+        if is_basic_index(self.index):
+            out[self.index] = x
+        else:
+            np.add.at(out, self.index, x)
+        return out
+
+    def vjp(self, xp, i, g, ans, x):
+        return g[self.index]
+
+    def jvp(self, xp, i, dx, ans, x):
+        return ScatterAdd(self.index, self.shape)(dx)
+
+
+class Concatenate(Primitive):
+    """y = concatenate(xs, axis);   dy = concatenate(dxs, axis). The VJP slices."""
+
+    __slots__ = ("axis",)
+    name = "concatenate"
+    linear = True
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.concatenate(xs, axis=self.axis)
+
+    def vjp(self, xp, i, g, ans, *xs):
+        start = sum(np.shape(x)[self.axis] for x in xs[:i])
+        block = slice(start, start + np.shape(xs[i])[self.axis])
+        return g[(slice(None),) * self.axis + (block,)]
+
+    def jvp(self, xp, i, dx, ans, *xs):
+        parts = [dx if j == i else xp.zeros_like(x) for j, x in enumerate(xs)]
+        return xp.concatenate(parts, axis=self.axis)

@@ -1,0 +1,435 @@
+"""Tensor: a NumPy array that remembers how it was computed. Methods delegate to functional."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autodiff.mode import MODE
+from minigrad.dtypes import as_array
+
+
+class Tensor:
+    """A NumPy array with autodiff: `data`, `grad`, `requires_grad`, `name`.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "name", "_requires_grad", "_op", "_vc", "_hooks",
+                 "_retains_grad", "__weakref__")
+
+    # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.name = name
+        self._requires_grad = False
+        self._op = None
+        self._vc = [0]
+        self._hooks = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @staticmethod
+    def _make(data: np.ndarray, op) -> Tensor:
+        """Wrap an op's output without conversion (the engine's fast path)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.name = None
+        t._requires_grad = op is not None
+        t._op = op
+        t._vc = [0]
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # -- autodiff state ------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._op is not None:
+            raise RuntimeError(
+                "requires_grad can only be changed on leaf tensors; this one was computed by "
+                f"`{self._op.name}`. Use .detach() to get a leaf.")
+        if value and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad, this one is {self.dtype}; "
+                "convert it first, e.g. x.astype(np.float32)")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True unless the tensor was computed by a recorded op."""
+        return self._op is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return self._vc[0]
+
+    def detach(self) -> Tensor:
+        """The same data (shared, with the same version counter), cut from the graph."""
+        t = Tensor._make(self.data, None)
+        t._vc = self._vc
+        return t
+
+    def retain_grad(self) -> Tensor:
+        """Keep the gradient of this non-leaf tensor in `.grad` after backward()."""
+        if self._op is not None:
+            self._retains_grad = True
+        return self
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when the gradient flowing into this tensor is complete.
+
+        The hook may return a Tensor to use in its place. Returns a handle with `.remove()`.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad, so no "
+                               "gradient will flow into it")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
+        from minigrad.autodiff.reverse import backward
+
+        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+
+    # -- array facts ---------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __index__(self) -> int:
+        return self.data.__index__()
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype != np.float32 and self.data.dtype.kind == "f":
+            extras.append(f"dtype={self.dtype}")
+        if self._op is not None:
+            extras.append(f"op={self._op.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # -- in-place (optimisers): bump the version counter -----------------------------------
+    def _inplace(self, opname: str, fn, other) -> Tensor:
+        if MODE.enabled and self._requires_grad:
+            raise RuntimeError(
+                f"{opname}: in-place change of a tensor that requires grad would corrupt the "
+                "recorded graph; do it inside `with mg.no_grad():` (as optimisers do) or use "
+                "the out-of-place form")
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            fn(self.data, value)
+        except ValueError as err:
+            raise ValueError(f"{opname}: {err}; tensor shape {self.shape}, "
+                             f"other shape {np.shape(value)}") from None
+        self._vc[0] += 1
+        return self
+
+    def add_(self, other) -> Tensor:
+        return self._inplace("add_", np.ndarray.__iadd__, other)
+
+    def sub_(self, other) -> Tensor:
+        return self._inplace("sub_", np.ndarray.__isub__, other)
+
+    def mul_(self, other) -> Tensor:
+        return self._inplace("mul_", np.ndarray.__imul__, other)
+
+    def div_(self, other) -> Tensor:
+        return self._inplace("div_", np.ndarray.__itruediv__, other)
+
+    def copy_(self, other) -> Tensor:
+        return self._inplace("copy_", np.copyto, other)
+
+    def fill_(self, value) -> Tensor:
+        return self._inplace("fill_", np.copyto, value)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # -- operators -----------------------------------------------------------------------
+    def __add__(self, other):
+        return F.add(self, other)
+
+    def __radd__(self, other):
+        return F.add(other, self)
+
+    def __sub__(self, other):
+        return F.subtract(self, other)
+
+    def __rsub__(self, other):
+        return F.subtract(other, self)
+
+    def __mul__(self, other):
+        return F.multiply(self, other)
+
+    def __rmul__(self, other):
+        return F.multiply(other, self)
+
+    def __truediv__(self, other):
+        return F.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return F.divide(other, self)
+
+    def __pow__(self, other):
+        return F.power(self, other)
+
+    def __rpow__(self, other):
+        return F.power(other, self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self)
+
+    def __neg__(self):
+        return F.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __getitem__(self, index):
+        return F.getitem(self, index)
+
+    def __lt__(self, other):
+        return F.less(self, other)
+
+    def __le__(self, other):
+        return F.less_equal(self, other)
+
+    def __gt__(self, other):
+        return F.greater(self, other)
+
+    def __ge__(self, other):
+        return F.greater_equal(self, other)
+
+    def __eq__(self, other):
+        return F.equal(self, other)
+
+    def __ne__(self, other):
+        return F.not_equal(self, other)
+
+    def __and__(self, other):
+        return F.logical_and(self, other)
+
+    def __or__(self, other):
+        return F.logical_or(self, other)
+
+    def __invert__(self):
+        return F.logical_not(self)
+
+    # -- elementwise ---------------------------------------------------------------------
+    def exp(self):
+        return F.exp(self)
+
+    def log(self):
+        return F.log(self)
+
+    def log1p(self):
+        return F.log1p(self)
+
+    def sqrt(self):
+        return F.sqrt(self)
+
+    def sin(self):
+        return F.sin(self)
+
+    def cos(self):
+        return F.cos(self)
+
+    def tanh(self):
+        return F.tanh(self)
+
+    def sigmoid(self):
+        return F.sigmoid(self)
+
+    def relu(self):
+        return F.relu(self)
+
+    def abs(self):
+        return F.abs(self)
+
+    def sign(self):
+        return F.sign(self)
+
+    def clip(self, a_min=None, a_max=None):
+        return F.clip(self, a_min, a_max)
+
+    def maximum(self, other):
+        return F.maximum(self, other)
+
+    def minimum(self, other):
+        return F.minimum(self, other)
+
+    def astype(self, dtype):
+        return F.astype(self, dtype)
+
+    def clone(self):
+        """A differentiable copy with its own memory."""
+        return F.astype(self, self.dtype)
+
+    # -- reductions ----------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return F.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return F.mean(self, axis, keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return F.var(self, axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof=0, keepdims=False):
+        return F.std(self, axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return F.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return F.min(self, axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return F.prod(self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return F.argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return F.argmin(self, axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return F.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return F.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return F.log_softmax(self, axis)
+
+    # -- shape ---------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return F.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def flatten(self):
+        return F.reshape(self, -1)
+
+    def transpose(self, *axes):
+        return F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def permute(self, *axes):
+        return F.transpose(self, axes[0] if len(axes) == 1 else axes)
+
+    def swapaxes(self, axis1, axis2):
+        return F.swapaxes(self, axis1, axis2)
+
+    @property
+    def T(self):  # noqa: N802 (NumPy's name)
+        return F.transpose(self)
+
+    @property
+    def mT(self):  # noqa: N802 (NumPy's name)
+        return F.swapaxes(self, -1, -2)
+
+    def broadcast_to(self, shape):
+        return F.broadcast_to(self, shape)
+
+    def expand(self, *shape):
+        return F.broadcast_to(self, shape[0] if len(shape) == 1 else shape)
+
+    def squeeze(self, axis=None):
+        return F.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return F.expand_dims(self, axis)
+
+    def matmul(self, other):
+        return F.matmul(self, other)
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+from minigrad import functional as F  # noqa: E402  (functional builds on Tensor)
