@@ -7,6 +7,8 @@ primitives' rules run for higher-order derivatives, so it mirrors NumPy's signat
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from minigrad.creation import ones_like, zeros_like  # noqa: F401 (part of the xp namespace)
@@ -274,7 +276,7 @@ def reshape(x, shape) -> Tensor:
 
 def transpose(x, axes=None) -> Tensor:
     ndim = np.ndim(x)
-    axes = tuple(reversed(range(ndim))) if axes is None else tuple(int(a) % max(ndim, 1)
+    axes = tuple(reversed(range(ndim))) if axes is None else tuple(int(a) % builtins.max(ndim, 1)
                                                                     for a in axes)
     if sorted(axes) != list(range(ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {ndim} axes")
@@ -342,7 +344,7 @@ def concatenate(xs, axis=0) -> Tensor:
     xs = [_operand(x) for x in xs]
     if not xs:
         raise ValueError("concatenate: need at least one tensor")
-    return _apply(Concatenate(int(axis) % max(np.ndim(xs[0]), 1)), *xs)
+    return _apply(Concatenate(int(axis) % builtins.max(np.ndim(xs[0]), 1)), *xs)
 
 
 def stack(xs, axis=0) -> Tensor:
