@@ -30,14 +30,12 @@ def as_array(data, dtype=None) -> np.ndarray:
     Python ints and bools stay integer and bool."""
     if hasattr(data, "_requires_grad"):  # a Tensor
         data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
+    if isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
         arr = np.asarray(data)
-        if arr.dtype.kind == "f":
-            arr = arr.astype(_DEFAULT[0], copy=False)
-        elif arr.dtype.kind not in "biuc":
+        if arr.dtype.kind not in "biufc":
             raise TypeError(f"cannot make a tensor from {type(data).__name__}: {data!r:.60}")
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    return arr
+        if arr.dtype.kind == "f" and dtype is None:
+            dtype = _DEFAULT[0]
+    return arr if dtype is None else arr.astype(dtype, copy=False)

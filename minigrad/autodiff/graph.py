@@ -74,17 +74,18 @@ class Primitive:
                 needs_grad = needs_grad or x._requires_grad
         if not tensors:
             return out
-        if not (needs_grad and MODE.enabled and out.dtype.kind == "f"):
-            return Tensor._make(out, None)
-        self.inputs = xs
-        self.args = args
-        self.freed = False
-        if not self.linear:
-            self.versions = tuple([x._vc[0] if isinstance(x, Tensor) else 0 for x in xs])
-        out = Tensor._make(out, self)
-        if self.view:
-            out._vc = xs[0]._vc
-        return out
+        if needs_grad and MODE.enabled and out.dtype.kind == "f":
+            self.inputs = xs
+            self.args = args
+            self.freed = False
+            if not self.linear:
+                self.versions = tuple([x._vc[0] if isinstance(x, Tensor) else 0 for x in xs])
+            result = Tensor._make(out, self)
+        else:
+            result = Tensor._make(out, None)
+        if self.view and isinstance(xs[0], Tensor):
+            result._vc = xs[0]._vc
+        return result
 
     def params(self) -> dict:
         """The op's parameters (for display in errors and rendered graphs)."""
