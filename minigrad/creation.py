@@ -40,14 +40,14 @@ def ones(*shape, dtype=None, requires_grad: bool = False, name: str | None = Non
     return _filled(1, _shape(shape), dtype, requires_grad, name)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False,
-         name: str | None = None) -> Tensor:
+def full(
+    shape, fill_value, dtype=None, requires_grad: bool = False, name: str | None = None
+) -> Tensor:
     """`fill_value` everywhere; the dtype follows the value (a float gives the default)."""
     if dtype is None:
         dtype = as_array(fill_value).dtype
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad,
-                  name=name)
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -65,15 +65,25 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def randn(*shape, rng: np.random.Generator, dtype=None, requires_grad: bool = False,
-          name: str | None = None) -> Tensor:
+def randn(
+    *shape,
+    rng: np.random.Generator,
+    dtype=None,
+    requires_grad: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Standard normal samples drawn from `rng` (no hidden global seed)."""
     arr = rng.standard_normal(_shape(shape)).astype(dtype or get_default_dtype())
     return Tensor(arr, requires_grad=requires_grad, name=name)
 
 
-def rand(*shape, rng: np.random.Generator, dtype=None, requires_grad: bool = False,
-         name: str | None = None) -> Tensor:
+def rand(
+    *shape,
+    rng: np.random.Generator,
+    dtype=None,
+    requires_grad: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Uniform samples on [0, 1) drawn from `rng`."""
     arr = rng.random(_shape(shape)).astype(dtype or get_default_dtype())
     return Tensor(arr, requires_grad=requires_grad, name=name)
@@ -92,15 +102,12 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    return full(np.shape(x), fill_value, dtype=_like_dtype(x, dtype),
-                requires_grad=requires_grad)
+    return full(np.shape(x), fill_value, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)
 
 
 def randn_like(x, rng: np.random.Generator, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype),
-                 requires_grad=requires_grad)
+    return randn(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)
 
 
 def rand_like(x, rng: np.random.Generator, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype),
-                requires_grad=requires_grad)
+    return rand(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)

@@ -13,8 +13,24 @@ import numpy as np
 
 from minigrad.creation import ones_like, zeros_like  # noqa: F401 (part of the xp namespace)
 from minigrad.dtypes import as_array
-from minigrad.ops.elementwise import (Abs, Add, AsType, Cos, Divide, Exp, Log, Log1p, Maximum,
-                                      Multiply, Negative, Power, Sigmoid, Sin, Tanh, Where)
+from minigrad.ops.elementwise import (
+    Abs,
+    Add,
+    AsType,
+    Cos,
+    Divide,
+    Exp,
+    Log,
+    Log1p,
+    Maximum,
+    Multiply,
+    Negative,
+    Power,
+    Sigmoid,
+    Sin,
+    Tanh,
+    Where,
+)
 from minigrad.ops.linalg import MatMul
 from minigrad.ops.reduce import Max, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
@@ -232,7 +248,7 @@ def prod(x, axis=None, keepdims=False) -> Tensor:
         if n % 2:
             y = concatenate([y, ones_like(y[..., :1])], axis=-1)
             n += 1
-        y = y[..., : n // 2] * y[..., n // 2:]
+        y = y[..., : n // 2] * y[..., n // 2 :]
     return reshape(y, out_shape)
 
 
@@ -276,8 +292,11 @@ def reshape(x, shape) -> Tensor:
 
 def transpose(x, axes=None) -> Tensor:
     ndim = np.ndim(x)
-    axes = tuple(reversed(range(ndim))) if axes is None else tuple(int(a) % builtins.max(ndim, 1)
-                                                                    for a in axes)
+    axes = (
+        tuple(reversed(range(ndim)))
+        if axes is None
+        else tuple(int(a) % builtins.max(ndim, 1) for a in axes)
+    )
     if sorted(axes) != list(range(ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {ndim} axes")
     return _apply(Transpose(axes), x)
@@ -360,15 +379,15 @@ def split(x, indices_or_sections, axis=0) -> list[Tensor]:
     n = np.shape(x)[axis]
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
-            raise ValueError(f"split: {n} elements do not divide into "
-                             f"{indices_or_sections} equal sections")
+            raise ValueError(
+                f"split: {n} elements do not divide into {indices_or_sections} equal sections"
+            )
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step))
     else:
         bounds = [0, *indices_or_sections, n]
     lead = (slice(None),) * (axis % np.ndim(x))
-    return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:],
-                                                              strict=True)]
+    return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 # -- linear algebra --------------------------------------------------------------------
@@ -384,6 +403,10 @@ def matmul(x, y) -> Tensor:
     out = _apply(MatMul(), x2, y2)
     if len(xs) == 1 or len(ys) == 1:
         shape = out.shape
-        out = reshape(out, shape[:-2] + (() if len(xs) == 1 else shape[-2:-1])
-                      + (() if len(ys) == 1 else shape[-1:]))
+        out = reshape(
+            out,
+            shape[:-2]
+            + (() if len(xs) == 1 else shape[-2:-1])
+            + (() if len(ys) == 1 else shape[-1:]),
+        )
     return out

@@ -19,7 +19,7 @@ def central_jacobian(f, inputs, eps: float = 1e-6) -> list[np.ndarray]:
     xs = [np.array(x, dtype=np.float64, order="C") for x in inputs]
     out_size = np.asarray(f(*xs)).size
     jacobians = []
-    for k, x in enumerate(xs):
+    for x in xs:
         jac = np.empty((out_size, x.size))
         steps = step_sizes(x, eps).reshape(-1)
         flat = x.reshape(-1)  # a view: perturbing it perturbs x

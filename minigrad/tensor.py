@@ -18,8 +18,17 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "name", "_requires_grad", "_op", "_vc", "_hooks",
-                 "_retains_grad", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "name",
+        "_requires_grad",
+        "_op",
+        "_vc",
+        "_hooks",
+        "_retains_grad",
+        "__weakref__",
+    )
 
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
@@ -60,11 +69,13 @@ class Tensor:
         if self._op is not None:
             raise RuntimeError(
                 "requires_grad can only be changed on leaf tensors; this one was computed by "
-                f"`{self._op.name}`. Use .detach() to get a leaf.")
+                f"`{self._op.name}`. Use .detach() to get a leaf."
+            )
         if value and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require grad, this one is {self.dtype}; "
-                "convert it first, e.g. x.astype(np.float32)")
+                "convert it first, e.g. x.astype(np.float32)"
+            )
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -99,15 +110,17 @@ class Tensor:
         The hook may return a Tensor to use in its place. Returns a handle with `.remove()`.
         """
         if not self._requires_grad:
-            raise RuntimeError("register_hook: the tensor does not require grad, so no "
-                               "gradient will flow into it")
+            raise RuntimeError(
+                "register_hook: the tensor does not require grad, so no gradient will flow into it"
+            )
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
         from minigrad.autodiff.reverse import backward
 
@@ -184,13 +197,15 @@ class Tensor:
             raise RuntimeError(
                 f"{opname}: in-place change of a tensor that requires grad would corrupt the "
                 "recorded graph; do it inside `with mg.no_grad():` (as optimisers do) or use "
-                "the out-of-place form")
+                "the out-of-place form"
+            )
         value = other.data if isinstance(other, Tensor) else other
         try:
             fn(self.data, value)
         except ValueError as err:
-            raise ValueError(f"{opname}: {err}; tensor shape {self.shape}, "
-                             f"other shape {np.shape(value)}") from None
+            raise ValueError(
+                f"{opname}: {err}; tensor shape {self.shape}, other shape {np.shape(value)}"
+            ) from None
         self._vc[0] += 1
         return self
 

@@ -44,8 +44,10 @@ def value_and_grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False)
             result = f(*args, **kwargs)
         out, aux = result if has_aux else (result, None)
         if not isinstance(out, Tensor) or out.size != 1:
-            raise TypeError(f"grad: the function must return a scalar Tensor, got "
-                            f"{_describe(out)}; use vjp or jacrev for other outputs")
+            raise TypeError(
+                f"grad: the function must return a scalar Tensor, got "
+                f"{_describe(out)}; use vjp or jacrev for other outputs"
+            )
         grads = _grads([out], [None], xs)
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((out, aux) if has_aux else out), grads
@@ -90,8 +92,9 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
             seed = np.zeros(out.size, dtype=out.dtype)
             seed[k] = 1
             rows.append(_grads([out], [seed.reshape(out.shape)], xs))
-        jacs = tuple(_assemble([r[j] for r in rows], out.shape + x.shape, x)
-                     for j, x in enumerate(xs))
+        jacs = tuple(
+            _assemble([r[j] for r in rows], out.shape + x.shape, x) for j, x in enumerate(xs)
+        )
         return jacs[0] if isinstance(argnums, int) else jacs
 
     return jacobian_f
@@ -124,8 +127,9 @@ def _grads(outs, seeds, xs) -> list[Tensor]:
     outer = any(t._op is None and id(t) not in ours for t in order)
     outer = outer or any(isinstance(s, Tensor) and s.requires_grad for s in seeds)
     grads = backward(outs, seeds, retain_graph=True, create_graph=outer, targets=xs)
-    return [Tensor(np.zeros_like(x.data)) if g is None else g for g, x in zip(grads, xs,
-                                                                             strict=True)]
+    return [
+        Tensor(np.zeros_like(x.data)) if g is None else g for g, x in zip(grads, xs, strict=True)
+    ]
 
 
 def _assemble(rows, shape, x) -> Tensor:

@@ -53,27 +53,34 @@ def values(draw, shape, domain="real", salt=0):
 
 def unary(domain="real", **shape_kw):
     kw = {**SMALL, **shape_kw}
-    return st.builds(lambda x: ([x], {}), hnp.array_shapes(**kw).flatmap(
-        lambda s: values(s, domain)))
+    return st.builds(
+        lambda x: ([x], {}), hnp.array_shapes(**kw).flatmap(lambda s: values(s, domain))
+    )
 
 
 @st.composite
 def broadcast(draw, *domains, signature=None):
     if signature:
-        shapes = draw(hnp.mutually_broadcastable_shapes(signature=signature, max_dims=3,
-                                                        max_side=4)).input_shapes
+        shapes = draw(
+            hnp.mutually_broadcastable_shapes(signature=signature, max_dims=3, max_side=4)
+        ).input_shapes
     else:
-        shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=len(domains), max_dims=3,
-                                                        max_side=4)).input_shapes
-    return [draw(values(s, d, salt=k)) for k, (s, d) in enumerate(zip(shapes, domains,
-                                                                       strict=True))], {}
+        shapes = draw(
+            hnp.mutually_broadcastable_shapes(num_shapes=len(domains), max_dims=3, max_side=4)
+        ).input_shapes
+    return [
+        draw(values(s, d, salt=k)) for k, (s, d) in enumerate(zip(shapes, domains, strict=True))
+    ], {}
 
 
 @st.composite
 def reduction(draw, domain="real", keepdims=True):
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
-    axis = draw(st.none() | st.integers(-len(shape), len(shape) - 1)
-                | hnp.valid_tuple_axes(len(shape), min_size=1))
+    axis = draw(
+        st.none()
+        | st.integers(-len(shape), len(shape) - 1)
+        | hnp.valid_tuple_axes(len(shape), min_size=1)
+    )
     params = {"axis": axis}
     if keepdims:
         params["keepdims"] = draw(st.booleans())
@@ -106,7 +113,7 @@ def permuted(draw):
 def broadcast_target(draw):
     target = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
     keep = draw(st.integers(0, len(target)))
-    shape = [1 if draw(st.booleans()) else n for n in target[len(target) - keep:]]
+    shape = [1 if draw(st.booleans()) else n for n in target[len(target) - keep :]]
     return [draw(values(shape))], {"shape": target}
 
 
@@ -121,8 +128,11 @@ def basic_index(draw):
 def array_index(draw):
     """Integer-array indices, with repeats (their gradients must accumulate)."""
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
-    index = draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(
-        min_dims=1, max_dims=2, max_side=6)))
+    index = draw(
+        hnp.integer_array_indices(
+            shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=6)
+        )
+    )
     return [draw(values(shape))], {"index": index}
 
 
@@ -173,13 +183,11 @@ def _scatter_ref(g, index, shape):
 
 
 def _split_ref(x, cut, axis):
-    return np.concatenate([p.reshape(-1) * (k + 1) for k, p in
-                           enumerate(np.split(x, cut, axis))])
+    return np.concatenate([p.reshape(-1) * (k + 1) for k, p in enumerate(np.split(x, cut, axis))])
 
 
 def _split_mg(x, cut, axis):
-    return mg.concatenate([p.reshape(-1) * (k + 1) for k, p in
-                           enumerate(mg.split(x, cut, axis))])
+    return mg.concatenate([p.reshape(-1) * (k + 1) for k, p in enumerate(mg.split(x, cut, axis))])
 
 
 def _reduces_several(example) -> bool:
@@ -229,13 +237,16 @@ CASES = [
     Case("sigmoid", mg.sigmoid, _sigmoid_ref, unary()),
     Case("relu", mg.relu, lambda x: np.maximum(x, 0), unary("nonzero")),
     Case("abs", mg.abs, np.abs, unary("nonzero")),
-    Case("clip", lambda x: mg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
-         unary("clip")),
+    Case("clip", lambda x: mg.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5), unary("clip")),
     Case("astype", lambda x: x.astype(np.float64), lambda x: x.astype(np.float64), unary()),
-    Case("square", lambda x: x ** 2, np.square, unary()),
-    Case("cube_negative_base", lambda x: x ** 3, lambda x: x ** 3, unary("nonzero")),
-    Case("scalar_ops", lambda x: (2.0 - x) / 3.0 + 1.5 * x - 1 / (x * x + 1),
-         lambda x: (2.0 - x) / 3.0 + 1.5 * x - 1 / (x * x + 1), unary()),
+    Case("square", lambda x: x**2, np.square, unary()),
+    Case("cube_negative_base", lambda x: x**3, lambda x: x**3, unary("nonzero")),
+    Case(
+        "scalar_ops",
+        lambda x: (2.0 - x) / 3.0 + 1.5 * x - 1 / (x * x + 1),
+        lambda x: (2.0 - x) / 3.0 + 1.5 * x - 1 / (x * x + 1),
+        unary(),
+    ),
     # elementwise, binary with broadcasting
     Case("add", mg.add, np.add, broadcast("real", "real")),
     Case("subtract", mg.subtract, np.subtract, broadcast("real", "real")),
@@ -244,8 +255,12 @@ CASES = [
     Case("power", mg.power, np.power, broadcast("positive", "real")),
     Case("maximum", mg.maximum, np.maximum, broadcast("real", "real")),
     Case("minimum", mg.minimum, np.minimum, broadcast("real", "real")),
-    Case("where", lambda x, y, condition: mg.where(condition, x, y),
-         lambda x, y, condition: np.where(condition, x, y), where_inputs()),
+    Case(
+        "where",
+        lambda x, y, condition: mg.where(condition, x, y),
+        lambda x, y, condition: np.where(condition, x, y),
+        where_inputs(),
+    ),
     # reductions
     Case("sum", mg.sum, np.sum, reduction()),
     Case("mean", mg.mean, np.mean, reduction()),
@@ -256,32 +271,55 @@ CASES = [
     Case("prod", mg.prod, _prod_ref, reduction()),
     Case("logsumexp", mg.logsumexp, _logsumexp_ref, reduction()),
     Case("softmax", _axis_param(mg.softmax), _axis_param(_softmax_ref), reduction(keepdims=False)),
-    Case("log_softmax", _axis_param(mg.log_softmax), _axis_param(_log_softmax_ref),
-         reduction(keepdims=False)),
+    Case(
+        "log_softmax",
+        _axis_param(mg.log_softmax),
+        _axis_param(_log_softmax_ref),
+        reduction(keepdims=False),
+    ),
     # shape
     Case("reshape", mg.reshape, np.reshape, reshaped()),
     Case("flatten", mg.flatten, np.ravel, unary()),
     Case("transpose", mg.transpose, np.transpose, permuted()),
     Case("T", lambda x: x.T, lambda x: x.T, unary()),
-    Case("swapaxes", lambda x: mg.swapaxes(x, 0, -1), lambda x: np.swapaxes(x, 0, -1),
-         unary(min_dims=1)),
+    Case(
+        "swapaxes",
+        lambda x: mg.swapaxes(x, 0, -1),
+        lambda x: np.swapaxes(x, 0, -1),
+        unary(min_dims=1),
+    ),
     Case("broadcast_to", mg.broadcast_to, np.broadcast_to, broadcast_target()),
-    Case("expand_dims", lambda x: mg.expand_dims(x, 1), lambda x: np.expand_dims(x, 1),
-         unary(min_dims=1)),
+    Case(
+        "expand_dims",
+        lambda x: mg.expand_dims(x, 1),
+        lambda x: np.expand_dims(x, 1),
+        unary(min_dims=1),
+    ),
     Case("squeeze", mg.squeeze, np.squeeze, unary(min_side=1, max_side=2)),
-    Case("getitem_basic", lambda x, index: x[index], lambda x, index: x[index],
-         basic_index()),
-    Case("getitem_array", lambda x, index: x[index], lambda x, index: x[index],
-         array_index()),
+    Case("getitem_basic", lambda x, index: x[index], lambda x, index: x[index], basic_index()),
+    Case("getitem_array", lambda x, index: x[index], lambda x, index: x[index], array_index()),
     Case("getitem_mask", lambda x, index: x[index], lambda x, index: x[index], mask_index()),
-    Case("scatter_add", lambda g, index, shape: ScatterAdd(index, shape)(g), _scatter_ref,
-         scatter()),
-    Case("concatenate", lambda *xs, axis: mg.concatenate(xs, axis),
-         lambda *xs, axis: np.concatenate(xs, axis), pieces()),
-    Case("stack", lambda *xs, axis: mg.stack(xs, axis), lambda *xs, axis: np.stack(xs, axis),
-         pieces(same_shape=True)),
+    Case(
+        "scatter_add", lambda g, index, shape: ScatterAdd(index, shape)(g), _scatter_ref, scatter()
+    ),
+    Case(
+        "concatenate",
+        lambda *xs, axis: mg.concatenate(xs, axis),
+        lambda *xs, axis: np.concatenate(xs, axis),
+        pieces(),
+    ),
+    Case(
+        "stack",
+        lambda *xs, axis: mg.stack(xs, axis),
+        lambda *xs, axis: np.stack(xs, axis),
+        pieces(same_shape=True),
+    ),
     Case("split", _split_mg, _split_ref, sections()),
     # linear algebra
-    Case("matmul", mg.matmul, np.matmul, broadcast("real", "real",
-                                                   signature="(n?,k),(k,m?)->(n?,m?)")),
+    Case(
+        "matmul",
+        mg.matmul,
+        np.matmul,
+        broadcast("real", "real", signature="(n?,k),(k,m?)->(n?,m?)"),
+    ),
 ]

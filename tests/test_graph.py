@@ -195,8 +195,11 @@ def test_in_place_change_of_a_saved_input_is_detected():
     x = mg.tensor([3.0, 4.0], dtype=np.float64)
     y = (w * x).sum()
     x.mul_(2)
-    with pytest.raises(RuntimeError, match=r"multiply.*input 1.*changed in place.*version 0, "
-                                           r"now 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"multiply.*input 1.*changed in place.*version 0, "
+        r"now 1",
+    ):
         y.backward()
 
 
@@ -243,13 +246,19 @@ def test_in_place_on_a_tensor_that_requires_grad():
     [
         (mg.sin, math.cos, lambda x: -math.sin(x), lambda x: -math.cos(x)),
         (mg.exp, math.exp, math.exp, math.exp),
-        (mg.tanh, lambda x: 1 - math.tanh(x) ** 2,
-         lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2),
-         lambda x: (1 - math.tanh(x) ** 2) * (6 * math.tanh(x) ** 2 - 2)),
+        (
+            mg.tanh,
+            lambda x: 1 - math.tanh(x) ** 2,
+            lambda x: -2 * math.tanh(x) * (1 - math.tanh(x) ** 2),
+            lambda x: (1 - math.tanh(x) ** 2) * (6 * math.tanh(x) ** 2 - 2),
+        ),
         (lambda x: x**4, lambda x: 4 * x**3, lambda x: 12 * x**2, lambda x: 24 * x),
-        (mg.sigmoid, lambda x: _s(x) * (1 - _s(x)),
-         lambda x: _s(x) * (1 - _s(x)) * (1 - 2 * _s(x)),
-         lambda x: _s(x) * (1 - _s(x)) * (1 - 6 * _s(x) + 6 * _s(x) ** 2)),
+        (
+            mg.sigmoid,
+            lambda x: _s(x) * (1 - _s(x)),
+            lambda x: _s(x) * (1 - _s(x)) * (1 - 2 * _s(x)),
+            lambda x: _s(x) * (1 - _s(x)) * (1 - 6 * _s(x) + 6 * _s(x) ** 2),
+        ),
     ],
     ids=["sin", "exp", "tanh", "x^4", "sigmoid"],
 )

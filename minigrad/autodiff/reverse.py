@@ -18,7 +18,8 @@ def unbroadcast(g, shape: tuple[int, ...]):
     """Sum `g` (array or Tensor) down to `shape`, undoing NumPy broadcasting."""
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + a for a, n in enumerate(shape) if n == 1 and g.shape[lead + a] != 1)
+        lead + a for a, n in enumerate(shape) if n == 1 and g.shape[lead + a] != 1
+    )
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if g.shape != shape else g
@@ -91,19 +92,23 @@ def _seed(root: Tensor, seed, create_graph: bool):
     if not isinstance(root, Tensor) or not root._requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad, so there is nothing to "
-            "differentiate; set requires_grad=True on the inputs you want gradients for")
+            "differentiate; set requires_grad=True on the inputs you want gradients for"
+        )
     if seed is None:
         if root.size != 1:
             raise RuntimeError(
                 f"backward: the output has shape {root.shape}, not a scalar; pass "
                 "gradient= (a tensor of that shape, the vector in the vector-Jacobian "
-                "product), or reduce it first, e.g. y.sum().backward()")
+                "product), or reduce it first, e.g. y.sum().backward()"
+            )
         g = np.ones_like(root.data)
     else:
         g = np.array(seed.data if isinstance(seed, Tensor) else seed, dtype=root.dtype)
         if g.shape != root.shape:
-            raise ValueError(f"backward: gradient has shape {g.shape} but the output has "
-                             f"shape {root.shape}; they must be equal")
+            raise ValueError(
+                f"backward: gradient has shape {g.shape} but the output has "
+                f"shape {root.shape}; they must be equal"
+            )
     if create_graph:
         return seed if isinstance(seed, Tensor) and seed.shape == root.shape else Tensor(g)
     return g
@@ -127,8 +132,10 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
         out = hook(g if create_graph else Tensor._make(g, None))
         if out is not None:
             if not isinstance(out, Tensor) or out.shape != t.shape:
-                raise ValueError(f"a hook returned {out!r:.60}; a hook must return None or "
-                                 f"a Tensor of the gradient's shape {t.shape}")
+                raise ValueError(
+                    f"a hook returned {out!r:.60}; a hook must return None or "
+                    f"a Tensor of the gradient's shape {t.shape}"
+                )
             g = out if create_graph else out.data
     return g
 
@@ -155,7 +162,8 @@ def _check_saved(t: Tensor, op) -> None:
         raise RuntimeError(
             f"backward: the graph through `{op.name}` was already freed by an earlier "
             "backward(); to backpropagate through it twice, pass retain_graph=True to the "
-            "first call (or recompute the forward pass)")
+            "first call (or recompute the forward pass)"
+        )
     if op.linear:
         return
     for k, (x, v) in enumerate(zip(op.inputs, op.versions, strict=True)):
@@ -169,7 +177,8 @@ def _modified(op, which: str, x: Tensor, saved: int) -> RuntimeError:
     return RuntimeError(
         f"backward: `{op.name}` saved {which} (shape {x.shape}) to compute its gradient, but "
         f"it was changed in place afterwards (version {saved}, now {x._vc[0]}); the gradient "
-        "would be wrong. Make the in-place change on a copy (x.clone()), or after backward()")
+        "would be wrong. Make the in-place change on a copy (x.clone()), or after backward()"
+    )
 
 
 def _wrap(g):

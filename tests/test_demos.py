@@ -1,0 +1,43 @@
+"""Every demo runs (in its quick form) inside the test suite."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+
+
+def test_quickstart_reproduces_seed_004(capsys):
+    try:
+        runpy.run_path(str(DEMOS / "quickstart.py"), run_name="__main__")
+    finally:
+        mg.set_default_dtype(np.float32)
+    out = capsys.readouterr().out
+    assert "df/dw = 0.2500   df/db = 0.2500   (seed 004: 0.25)" in out
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in out.splitlines()
+        if line.strip().startswith("h")
+    }
+    assert [rows[f"h{k}"][0] for k in range(1, 7)] == [
+        "0.0000",
+        "0.0000",
+        "0.0000",
+        "1.0000",
+        "2.0000",
+        "0.5000",
+    ]
+    assert [rows[f"h{k}"][1] for k in range(1, 7)] == [
+        "0.2500",
+        "0.2500",
+        "-0.2500",
+        "-0.2500",
+        "-0.2500",
+        "1.0000",
+    ]
+    assert "fused sigmoid op:     df/dw = 0.2500" in out
