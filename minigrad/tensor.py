@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from minigrad.autodiff.mode import MODE
 from minigrad.dtypes import as_array
+
+# Creation order: a tensor's number exceeds its inputs', which orders the backward sweep.
+_SEQUENCE = itertools.count()
 
 
 class Tensor:
@@ -27,6 +32,7 @@ class Tensor:
         "_vc",
         "_hooks",
         "_retains_grad",
+        "_seq",
         "__weakref__",
     )
 
@@ -42,6 +48,7 @@ class Tensor:
         self._vc = [0]
         self._hooks = None
         self._retains_grad = False
+        self._seq = next(_SEQUENCE)
         if requires_grad:
             self.requires_grad = True
 
@@ -57,6 +64,7 @@ class Tensor:
         t._vc = [0]
         t._hooks = None
         t._retains_grad = False
+        t._seq = next(_SEQUENCE)
         return t
 
     # -- autodiff state ------------------------------------------------------------------

@@ -9,7 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.mode import MODE
+from minigrad.dtypes import as_array
 from minigrad.tensor import Tensor
+
+# Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
+_PLAIN = (np.ndarray, np.generic, float, int, bool)
 
 
 class Primitive:
@@ -60,26 +64,31 @@ class Primitive:
     def __call__(self, *xs):
         """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
         a plain array out, which is how rules call other primitives on the fast path."""
-        args = tuple([x.data if isinstance(x, Tensor) else x for x in xs])
+        args, versions = [], []
+        tensors = needs_grad = False
+        for x in xs:
+            if isinstance(x, Tensor):
+                args.append(x.data)
+                versions.append(x._vc[0])
+                tensors = True
+                if x._requires_grad:
+                    needs_grad = True
+            else:
+                args.append(x if isinstance(x, _PLAIN) else as_array(x))
+                versions.append(0)
         try:
             out = self.forward(*args)
         except ValueError as err:
             raise ValueError(f"{self.name}: {err}; input shapes {_shapes(args)}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        tensors = needs_grad = False
-        for x in xs:
-            if isinstance(x, Tensor):
-                tensors = True
-                needs_grad = needs_grad or x._requires_grad
         if not tensors:
             return out
         if needs_grad and MODE.enabled and out.dtype.kind == "f":
             self.inputs = xs
             self.args = args
+            self.versions = versions
             self.freed = False
-            if not self.linear:
-                self.versions = tuple([x._vc[0] if isinstance(x, Tensor) else 0 for x in xs])
             result = Tensor._make(out, self)
         else:
             result = Tensor._make(out, None)

@@ -7,6 +7,8 @@ same rules run on Tensors, so the sweep is itself recorded and can be differenti
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from minigrad.autodiff.graph import toposort
@@ -35,29 +37,39 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     """
     if retain_graph is None:
         retain_graph = create_graph
-    order = toposort(roots)
-    grads = {id(r): _seed(r, s, create_graph) for r, s in zip(roots, seeds, strict=True)}
-    wanted = None if targets is None else _leading_to(order, targets)
+    grads: dict[int, object] = {}
+    heap: list[tuple[int, Tensor]] = []
+    for r, s in zip(roots, seeds, strict=True):
+        g = _seed(r, s, create_graph)
+        if id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+            heapq.heappush(heap, (-r._seq, r))
+    wanted = None if targets is None else _leading_to(toposort(roots), targets)
     found: dict[int, object] = {}
     stored: set[int] = set()
     xp = _namespace(create_graph)
     previous, MODE.enabled = MODE.enabled, create_graph
     try:
-        for t in reversed(order):
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
+        # NOTE: a tensor's sequence number exceeds those of its inputs, so popping the
+        # largest first is a reverse topological order: every tensor is reached after all
+        # of its consumers, with its gradient complete, and no separate sort is needed.
+        while heap:
+            t = heapq.heappop(heap)[1]
+            g = grads.pop(id(t))
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
             op = t._op
             if targets is not None:
-                if id(t) in wanted and wanted[id(t)]:
+                if wanted.get(id(t)):
                     found[id(t)] = g
             elif op is None or t._retains_grad:
                 _store(t, g, create_graph, stored)
             if op is None:
                 continue
-            _check_saved(t, op)
+            if op.freed or not op.linear:
+                _check_saved(t, op)
             args, ans = (op.inputs, t) if create_graph else (op.args, t.data)
             for i, x in enumerate(op.inputs):
                 if not (isinstance(x, Tensor) and x._requires_grad):
@@ -70,7 +82,11 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                 if gx.dtype != x.dtype:
                     gx = gx.astype(x.dtype)
                 k = id(x)
-                grads[k] = gx if k not in grads else grads[k] + gx
+                if k in grads:
+                    grads[k] = grads[k] + gx
+                else:
+                    grads[k] = gx
+                    heapq.heappush(heap, (-x._seq, x))
             if not retain_graph:
                 op.freed = True
     finally:
