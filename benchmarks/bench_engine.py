@@ -131,7 +131,7 @@ def mg_step(params: list[tuple[mg.Tensor, mg.Tensor]], x: mg.Tensor, y: np.ndarr
     mg_loss(params, x, y).backward()
     with mg.no_grad():
         for p in (p for layer in params for p in layer):
-            p.sub_(LR * p.grad)
+            p.sub_(LR * p.grad.data)  # as an optimiser does: no graph, one in-place op
             p.grad = None
 
 

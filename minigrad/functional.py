@@ -8,6 +8,7 @@ primitives' rules run for higher-order derivatives, so it mirrors NumPy's signat
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -28,11 +29,12 @@ from minigrad.ops.elementwise import (
     Power,
     Sigmoid,
     Sin,
+    Subtract,
     Tanh,
     Where,
 )
 from minigrad.ops.linalg import MatMul
-from minigrad.ops.reduce import Max, Sum, kept_shape, normalize_axis
+from minigrad.ops.reduce import LogSoftmax, Max, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
 from minigrad.tensor import Tensor
 
@@ -61,7 +63,7 @@ def add(x, y) -> Tensor:
 
 
 def subtract(x, y) -> Tensor:
-    return _apply(Add(), x, -_operand(y))
+    return _apply(Subtract(), x, y)
 
 
 def multiply(x, y) -> Tensor:
@@ -254,8 +256,8 @@ def prod(x, axis=None, keepdims=False) -> Tensor:
 
 
 def _count(x, axis) -> int:
-    shape = np.shape(x)
-    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))]))
+    shape = _shape_of(x)
+    return math.prod(shape[a] for a in normalize_axis(axis, len(shape)))
 
 
 def logsumexp(x, axis=None, keepdims=False) -> Tensor:
@@ -267,15 +269,14 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
 
 
 def softmax(x, axis=-1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis`, stable for large |x|."""
-    x = _tensor(x)
-    e = exp(x - _stop_max(x, axis))
-    return e / sum(e, axis, keepdims=True)
+    """exp(x) / sum(exp(x)) along `axis`, computed as exp(log_softmax(x)): stable."""
+    return exp(log_softmax(x, axis))
 
 
 def log_softmax(x, axis=-1) -> Tensor:
     """x - logsumexp(x) along `axis`, stable for large |x|."""
-    return x - logsumexp(x, axis, keepdims=True)
+    (axis,) = normalize_axis(axis, np.ndim(x))
+    return _apply(LogSoftmax(axis), x)
 
 
 def _stop_max(x: Tensor, axis) -> np.ndarray:
@@ -394,7 +395,9 @@ def split(x, indices_or_sections, axis=0) -> list[Tensor]:
 # -- linear algebra --------------------------------------------------------------------
 def matmul(x, y) -> Tensor:
     """x @ y with NumPy's rules: 1-D operands are vectors, batch dims broadcast."""
-    xs, ys = np.shape(x), np.shape(y)
+    xs, ys = _shape_of(x), _shape_of(y)
+    if len(xs) >= 2 and len(ys) >= 2:
+        return _apply(MatMul(), x, y)
     if not xs or not ys:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got {xs} @ {ys}")
     if xs[-1] != ys[0 if len(ys) == 1 else -2]:
@@ -402,12 +405,10 @@ def matmul(x, y) -> Tensor:
     x2 = reshape(x, (1,) + xs) if len(xs) == 1 else x
     y2 = reshape(y, ys + (1,)) if len(ys) == 1 else y
     out = _apply(MatMul(), x2, y2)
-    if len(xs) == 1 or len(ys) == 1:
-        shape = out.shape
-        out = reshape(
-            out,
-            shape[:-2]
-            + (() if len(xs) == 1 else shape[-2:-1])
-            + (() if len(ys) == 1 else shape[-1:]),
-        )
-    return out
+    shape = out.shape
+    keep = (() if len(xs) == 1 else shape[-2:-1]) + (() if len(ys) == 1 else shape[-1:])
+    return reshape(out, shape[:-2] + keep)
+
+
+def _shape_of(x) -> tuple[int, ...]:
+    return x.data.shape if isinstance(x, Tensor) else np.shape(x)

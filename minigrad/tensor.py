@@ -11,6 +11,9 @@ from minigrad.dtypes import as_array
 
 # Creation order: a tensor's number exceeds its inputs', which orders the backward sweep.
 _SEQUENCE = itertools.count()
+# In-place changes so far, in all tensors. A recorded op notes this count; a tensor's version
+# counter [version, count at its last change] tells whether it changed after that op ran.
+IN_PLACE_CHANGES = [0]
 
 
 class Tensor:
@@ -45,7 +48,7 @@ class Tensor:
         self.name = name
         self._requires_grad = False
         self._op = None
-        self._vc = [0]
+        self._vc = [0, 0]
         self._hooks = None
         self._retains_grad = False
         self._seq = next(_SEQUENCE)
@@ -61,7 +64,7 @@ class Tensor:
         t.name = None
         t._requires_grad = op is not None
         t._op = op
-        t._vc = [0]
+        t._vc = [0, 0]
         t._hooks = None
         t._retains_grad = False
         t._seq = next(_SEQUENCE)
@@ -214,7 +217,9 @@ class Tensor:
             raise ValueError(
                 f"{opname}: {err}; tensor shape {self.shape}, other shape {np.shape(value)}"
             ) from None
+        IN_PLACE_CHANGES[0] += 1
         self._vc[0] += 1
+        self._vc[1] = IN_PLACE_CHANGES[0]
         return self
 
     def add_(self, other) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 
 from minigrad.autodiff.mode import MODE
 from minigrad.dtypes import as_array
-from minigrad.tensor import Tensor
+from minigrad.tensor import IN_PLACE_CHANGES, Tensor
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
 _PLAIN = (np.ndarray, np.generic, float, int, bool)
@@ -38,7 +38,7 @@ class Primitive:
     as attributes; they are not inputs.
     """
 
-    __slots__ = ("inputs", "args", "versions", "freed")
+    __slots__ = ("inputs", "args", "needs", "stamp", "freed")
 
     name = "primitive"
     #: The rules read no input or output values (only shapes), so no saved tensor to check.
@@ -64,18 +64,16 @@ class Primitive:
     def __call__(self, *xs):
         """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
         a plain array out, which is how rules call other primitives on the fast path."""
-        args, versions = [], []
-        tensors = needs_grad = False
-        for x in xs:
+        args, needs = [], []
+        tensors = False
+        for i, x in enumerate(xs):
             if isinstance(x, Tensor):
                 args.append(x.data)
-                versions.append(x._vc[0])
                 tensors = True
                 if x._requires_grad:
-                    needs_grad = True
+                    needs.append(i)
             else:
                 args.append(x if isinstance(x, _PLAIN) else as_array(x))
-                versions.append(0)
         try:
             out = self.forward(*args)
         except ValueError as err:
@@ -84,10 +82,11 @@ class Primitive:
             out = np.asarray(out)
         if not tensors:
             return out
-        if needs_grad and MODE.enabled and out.dtype.kind == "f":
+        if needs and MODE.enabled and out.dtype.kind == "f":
             self.inputs = xs
             self.args = args
-            self.versions = versions
+            self.needs = needs
+            self.stamp = IN_PLACE_CHANGES[0]
             self.freed = False
             result = Tensor._make(out, self)
         else:

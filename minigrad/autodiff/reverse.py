@@ -13,18 +13,18 @@ import numpy as np
 
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import MODE
-from minigrad.tensor import Tensor
+from minigrad.tensor import IN_PLACE_CHANGES, Tensor
 
 
 def unbroadcast(g, shape: tuple[int, ...]):
     """Sum `g` (array or Tensor) down to `shape`, undoing NumPy broadcasting."""
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + a for a, n in enumerate(shape) if n == 1 and g.shape[lead + a] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape) if g.shape != shape else g
+    if g.shape[lead:] != shape:
+        ones = tuple(lead + a for a, n in enumerate(shape) if n == 1)
+        g = g.sum(axis=ones, keepdims=True)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)) if lead > 1 else 0)
+    return g
 
 
 def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=None):
@@ -39,56 +39,76 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
         retain_graph = create_graph
     grads: dict[int, object] = {}
     heap: list[tuple[int, Tensor]] = []
+    leaves: list[Tensor] = []
     for r, s in zip(roots, seeds, strict=True):
         g = _seed(r, s, create_graph)
         if id(r) in grads:
             grads[id(r)] = grads[id(r)] + g
         else:
             grads[id(r)] = g
-            heapq.heappush(heap, (-r._seq, r))
+            if r._op is None:
+                leaves.append(r)
+            else:
+                heapq.heappush(heap, (-r._seq, r))
     wanted = None if targets is None else _leading_to(toposort(roots), targets)
     found: dict[int, object] = {}
     stored: set[int] = set()
     xp = _namespace(create_graph)
     previous, MODE.enabled = MODE.enabled, create_graph
+    pop, push = heapq.heappop, heapq.heappush
     try:
         # NOTE: a tensor's sequence number exceeds those of its inputs, so popping the
-        # largest first is a reverse topological order: every tensor is reached after all
-        # of its consumers, with its gradient complete, and no separate sort is needed.
+        # largest first is a reverse topological order: every computed tensor is reached
+        # after all of its consumers, with its gradient complete, and no sort is needed.
         while heap:
-            t = heapq.heappop(heap)[1]
-            g = grads.pop(id(t))
+            t = pop(heap)[1]
+            tid = id(t)
+            g = grads.pop(tid)
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
             op = t._op
             if targets is not None:
-                if wanted.get(id(t)):
-                    found[id(t)] = g
-            elif op is None or t._retains_grad:
+                if wanted.get(tid):
+                    found[tid] = g
+            elif t._retains_grad:
                 _store(t, g, create_graph, stored)
-            if op is None:
-                continue
-            if op.freed or not op.linear:
+            if op.freed or (op.stamp != IN_PLACE_CHANGES[0] and not op.linear):
                 _check_saved(t, op)
-            args, ans = (op.inputs, t) if create_graph else (op.args, t.data)
-            for i, x in enumerate(op.inputs):
-                if not (isinstance(x, Tensor) and x._requires_grad):
-                    continue
-                if wanted is not None and id(x) not in wanted:
-                    continue
-                gx = op.vjp(xp, i, g, ans, *args)
-                if gx.shape != x.shape:
-                    gx = unbroadcast(gx, x.shape)
-                if gx.dtype != x.dtype:
-                    gx = gx.astype(x.dtype)
+            inputs = op.inputs
+            if create_graph:
+                args, ans = inputs, t
+            else:
+                args, ans = op.args, t.data
+            vjp = op.vjp
+            for i in op.needs:
+                x = inputs[i]
                 k = id(x)
+                if wanted is not None and k not in wanted:
+                    continue
+                gx = vjp(xp, i, g, ans, *args)
+                data = x.data
+                if gx.shape != data.shape:
+                    gx = unbroadcast(gx, data.shape)
+                if gx.dtype != data.dtype:
+                    gx = gx.astype(data.dtype)
                 if k in grads:
                     grads[k] = grads[k] + gx
                 else:
                     grads[k] = gx
-                    heapq.heappush(heap, (-x._seq, x))
+                    if x._op is None:
+                        leaves.append(x)
+                    else:
+                        push(heap, (-x._seq, x))
             if not retain_graph:
                 op.freed = True
+        for t in leaves:  # a leaf's gradient is complete once every op has run
+            g = grads.pop(id(t))
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            if targets is None:
+                _store(t, g, create_graph, stored)
+            elif wanted.get(id(t)):
+                found[id(t)] = g
     finally:
         MODE.enabled = previous
     if targets is not None:
@@ -165,10 +185,13 @@ def _store(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
     if t.grad is not None:
         t.grad = Tensor._make(t.grad.data + g, None)
         return
-    owner = g if g.base is None else g.base
-    if id(owner) in stored or not g.flags.writeable:
-        g = g.copy()
+    owner = g.base
+    if owner is None:
         owner = g
+    elif not g.flags.writeable:
+        g = owner = g.copy()
+    if id(owner) in stored:
+        g = owner = g.copy()
     stored.add(id(owner))
     t.grad = Tensor._make(g, None)
 
@@ -180,19 +203,17 @@ def _check_saved(t: Tensor, op) -> None:
             "backward(); to backpropagate through it twice, pass retain_graph=True to the "
             "first call (or recompute the forward pass)"
         )
-    if op.linear:
-        return
-    for k, (x, v) in enumerate(zip(op.inputs, op.versions, strict=True)):
-        if isinstance(x, Tensor) and x._vc[0] != v:
-            raise _modified(op, f"input {k}", x, v)
-    if t._vc[0] != 0:
-        raise _modified(op, "its output", t, 0)
+    for k, x in enumerate(op.inputs):
+        if isinstance(x, Tensor) and x._vc[1] > op.stamp:
+            raise _modified(op, f"input {k}", x)
+    if t._vc[1] > op.stamp:
+        raise _modified(op, "its output", t)
 
 
-def _modified(op, which: str, x: Tensor, saved: int) -> RuntimeError:
+def _modified(op, which: str, x: Tensor) -> RuntimeError:
     return RuntimeError(
         f"backward: `{op.name}` saved {which} (shape {x.shape}) to compute its gradient, but "
-        f"it was changed in place afterwards (version {saved}, now {x._vc[0]}); the gradient "
+        f"it was changed in place afterwards (it is now at version {x._vc[0]}); the gradient "
         "would be wrong. Make the in-place change on a copy (x.clone()), or after backward()"
     )
 

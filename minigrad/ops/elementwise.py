@@ -24,6 +24,27 @@ class Add(Primitive):
         return dx
 
 
+class Subtract(Primitive):
+    """z = x - y;   dz = dx - dy.
+
+    NOTE: a primitive, not add(x, -y), because subtraction is everywhere (losses, centring,
+    updates) and one node instead of two is a measured speed gain on small tensors.
+    """
+
+    __slots__ = ()
+    name = "subtract"
+    linear = True
+
+    def forward(self, x, y):
+        return np.subtract(x, y)
+
+    def vjp(self, xp, i, g, ans, x, y):
+        return g if i == 0 else -g
+
+    def jvp(self, xp, i, dx, ans, x, y):
+        return dx if i == 0 else -dx
+
+
 class Negative(Primitive):
     """y = -x;   dy = -dx."""
 
