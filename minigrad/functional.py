@@ -33,7 +33,7 @@ from minigrad.ops.elementwise import (
     Tanh,
     Where,
 )
-from minigrad.ops.linalg import MatMul
+from minigrad.ops.linalg import Einsum, MatMul
 from minigrad.ops.reduce import LogSoftmax, Max, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
 from minigrad.tensor import Tensor
@@ -412,3 +412,8 @@ def matmul(x, y) -> Tensor:
 
 def _shape_of(x) -> tuple[int, ...]:
     return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """Einstein summation with explicit indices, e.g. `einsum("bij,bjk->bik", a, b)`."""
+    return _apply(Einsum(subscripts), *operands)

@@ -243,6 +243,12 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
+    def __setitem__(self, index, value) -> None:
+        """`x[index] = value` in place: not differentiable (build the result with mg.where or
+        mg.concatenate instead), allowed on tensors that do not require grad."""
+        index = F._normalize_index(index)
+        self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_

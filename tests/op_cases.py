@@ -176,6 +176,29 @@ def scatter(draw):
     return [draw(values(np.zeros(shape)[index].shape))], {"index": index, "shape": shape}
 
 
+EINSUM_SPECS = [
+    "ij,jk->ik",
+    "i,i->",
+    "ij->j",
+    "ijk,ik->ij",
+    "bij,bjk->bik",
+    "i,j->ij",
+    "ij->ji",
+    "ij,jk,kl->il",
+    "ijk",
+    "ij,ij->i",
+]
+
+
+@st.composite
+def einsum_inputs(draw):
+    spec = draw(st.sampled_from(EINSUM_SPECS))
+    sizes = {c: draw(st.integers(1, 3)) for c in sorted(set(spec) - set(",->"))}
+    operands = spec.split("->")[0].split(",")
+    arrays = [draw(values([sizes[c] for c in op], salt=k)) for k, op in enumerate(operands)]
+    return arrays, {"subscripts": spec}
+
+
 def _scatter_ref(g, index, shape):
     out = np.zeros(shape)
     np.add.at(out, index, g)
@@ -316,6 +339,12 @@ CASES = [
     ),
     Case("split", _split_mg, _split_ref, sections()),
     # linear algebra
+    Case(
+        "einsum",
+        lambda *xs, subscripts: mg.einsum(subscripts, *xs),
+        lambda *xs, subscripts: np.einsum(subscripts, *xs),
+        einsum_inputs(),
+    ),
     Case(
         "matmul",
         mg.matmul,

@@ -240,6 +240,18 @@ def test_in_place_on_a_tensor_that_requires_grad():
     assert w._version == 2 and w.is_leaf and w.requires_grad
 
 
+def test_item_assignment_is_in_place_and_checked():
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=np.float64)
+    w = leaf([1.0, 1.0, 1.0])
+    y = (w * x).sum()
+    x[mg.tensor([0, 2])] = 0.0
+    np.testing.assert_array_equal(x.data, [0.0, 2.0, 0.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"x\[index\] = value.*requires grad"):
+        w[0] = 5.0
+
+
 @pytest.mark.parametrize(
     ("f", "d1", "d2", "d3"),
     [

@@ -26,3 +26,50 @@ class MatMul(Primitive):
 
     def jvp(self, xp, i, dx, ans, x, y):
         return dx @ y if i == 0 else x @ dx
+
+
+class Einsum(Primitive):
+    """z = einsum(spec, *xs), linear in each input;   dz = sum_i einsum(spec, ..dx_i..).
+
+    The VJP of input i contracts g with the other inputs; indices of x_i that appear nowhere
+    else were summed away and come back by broadcasting. Explicit indices only (no `...`,
+    no index repeated within one operand).
+    """
+
+    __slots__ = ("subscripts", "ins", "out")
+    name = "einsum"
+
+    def __init__(self, subscripts: str) -> None:
+        spec = subscripts.replace(" ", "")
+        lhs, arrow, out = spec.partition("->")
+        ins = lhs.split(",")
+        if "." in spec:
+            raise ValueError(f"einsum: ellipsis is not supported: {subscripts!r}")
+        if any(len(set(s)) != len(s) for s in ins):
+            raise ValueError(
+                f"einsum: an index repeats within one operand (a diagonal), "
+                f"which is not supported: {subscripts!r}"
+            )
+        if not arrow:
+            out = "".join(sorted(c for c in set(lhs) - {","} if lhs.count(c) == 1))
+        self.subscripts, self.ins, self.out = f"{lhs}->{out}", ins, out
+
+    def forward(self, *xs):
+        if len(xs) != len(self.ins):
+            raise ValueError(f"{self.subscripts!r} needs {len(self.ins)} operands")
+        return np.einsum(self.subscripts, *xs)
+
+    def vjp(self, xp, i, g, ans, *xs):
+        others = [s for j, s in enumerate(self.ins) if j != i]
+        target = self.ins[i]
+        kept = "".join(c for c in target if c in self.out or any(c in s for s in others))
+        spec = ",".join([self.out, *others]) + "->" + kept
+        r = xp.einsum(spec, g, *[x for j, x in enumerate(xs) if j != i])
+        if kept != target:
+            shape = np.shape(xs[i])
+            r = r.reshape(tuple(n if c in kept else 1 for c, n in zip(target, shape)))
+            r = xp.broadcast_to(r, shape)
+        return r
+
+    def jvp(self, xp, i, dx, ans, *xs):
+        return xp.einsum(self.subscripts, *[dx if j == i else x for j, x in enumerate(xs)])
