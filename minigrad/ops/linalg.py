@@ -67,7 +67,7 @@ class Einsum(Primitive):
         r = xp.einsum(spec, g, *[x for j, x in enumerate(xs) if j != i])
         if kept != target:
             shape = np.shape(xs[i])
-            r = r.reshape(tuple(n if c in kept else 1 for c, n in zip(target, shape)))
+            r = r.reshape(tuple(n if c in kept else 1 for c, n in zip(target, shape, strict=True)))
             r = xp.broadcast_to(r, shape)
         return r
 
