@@ -85,11 +85,31 @@ from minigrad.functional import (
     where,
 )
 from minigrad.ops import PRIMITIVES, Primitive
-from minigrad.transforms import grad, jacrev, value_and_grad, vjp
+from minigrad.autodiff.forward import Dual, dual_level, make_dual, unpack_dual
+from minigrad.transforms import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Dual",
+    "dual_level",
+    "make_dual",
+    "unpack_dual",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jvp",
+    "linearize",
     "PRIMITIVES",
     "Primitive",
     "Tensor",

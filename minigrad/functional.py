@@ -54,7 +54,7 @@ def _tensor(x) -> Tensor:
 def _apply(op, *xs) -> Tensor:
     """Apply a primitive; the result is a Tensor even when no operand is one."""
     out = op(*xs)
-    return out if type(out) is Tensor else Tensor._make(out, None)
+    return out if isinstance(out, Tensor) else Tensor._make(out, None)
 
 
 # -- arithmetic ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.autodiff.forward import FORWARD, apply_dual
 from minigrad.autodiff.mode import MODE
 from minigrad.dtypes import as_array
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
@@ -64,6 +65,10 @@ class Primitive:
     def __call__(self, *xs):
         """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
         a plain array out, which is how rules call other primitives on the fast path."""
+        if FORWARD.levels:
+            dual = apply_dual(self, xs)
+            if dual is not None:
+                return dual
         args, needs = [], []
         tensors = False
         for i, x in enumerate(xs):
@@ -82,24 +87,37 @@ class Primitive:
             out = np.asarray(out)
         if not tensors:
             return out
+        result = Tensor._make(out, None)
         if needs and MODE.enabled and out.dtype.kind == "f":
-            self.inputs = xs
-            self.args = args
-            self.needs = needs
-            self.stamp = IN_PLACE_CHANGES[0]
-            self.freed = False
-            result = Tensor._make(out, self)
-        else:
-            result = Tensor._make(out, None)
+            self._record(xs, args, result, needs)
         if self.view and isinstance(xs[0], Tensor):
             result._vc = xs[0]._vc
         return result
+
+    def _record(self, xs, args, out: Tensor, needs=None) -> None:
+        """Make this op the node that computed `out` from `xs` (arrays `args`)."""
+        if needs is None:
+            needs = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x._requires_grad]
+        self.inputs = xs
+        self.args = args
+        self.needs = needs
+        self.stamp = IN_PLACE_CHANGES[0]
+        self.freed = False
+        out._op = self
+        out._requires_grad = True
+
+    def _clone(self) -> Primitive:
+        """A new, unrecorded node with the same parameters."""
+        new = object.__new__(type(self))
+        for name, value in self.params().items():
+            setattr(new, name, value)
+        return new
 
     def params(self) -> dict:
         """The op's parameters (for display in errors and rendered graphs)."""
         names = [s for c in type(self).__mro__ for s in getattr(c, "__slots__", ())]
         skip = set(Primitive.__slots__)
-        return {n: getattr(self, n) for n in names if n not in skip}
+        return {n: getattr(self, n) for n in names if n not in skip and hasattr(self, n)}
 
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v!r}" for k, v in self.params().items())

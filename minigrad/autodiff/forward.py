@@ -1,0 +1,175 @@
+"""Forward mode: dual tensors that carry a tangent through every op, level by level.
+
+`with dual_level():` opens a level (a fresh perturbation tag); `make_dual(x, dx)` pairs a
+primal with a tangent at that level; every primitive applied to a dual computes its primal and,
+from the primitives' JVP rules, its tangent. Levels nest (forward-over-forward) and never mix:
+the rule for level L runs on primals stripped of level L, so a perturbation cannot leak into
+another ("perturbation confusion"). A dual that requires grad is also recorded for reverse mode,
+which is how forward-over-reverse (Hessian-vector products) works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+
+from minigrad.autodiff.mode import MODE
+from minigrad.tensor import _SEQUENCE, Tensor
+
+_LEVEL_IDS = itertools.count(1)
+
+
+class _ForwardState:
+    __slots__ = ("levels",)
+
+    def __init__(self) -> None:
+        self.levels: list[int] = []  # active levels, outermost first; ids grow inwards
+
+
+FORWARD = _ForwardState()
+
+
+class Dual(Tensor):
+    """A tensor with a tangent at one forward-mode level: `primal + tangent * eps_level`.
+
+    Its `data` is the primal's. The primal may itself be a dual of an outer level, or a
+    tensor that reverse mode differentiates; the tangent likewise.
+    """
+
+    __slots__ = ("primal", "tangent", "level")
+
+    @staticmethod
+    def _wrap(primal: Tensor, tangent: Tensor, level: int) -> Dual:
+        d = object.__new__(Dual)
+        d.data = primal.data
+        d.grad = None
+        d.name = primal.name
+        d._requires_grad = False
+        d._op = None
+        d._vc = primal._vc
+        d._hooks = None
+        d._retains_grad = False
+        d._seq = next(_SEQUENCE)
+        d.primal, d.tangent, d.level = primal, tangent, level
+        return d
+
+    def __repr__(self) -> str:
+        return (
+            f"dual(primal={np.array2string(self.data, separator=', ')}, "
+            f"tangent={np.array2string(self.tangent.data, separator=', ')}, "
+            f"level={self.level})"
+        )
+
+
+class DualParts(NamedTuple):
+    primal: Tensor
+    tangent: Tensor | None
+
+
+@contextlib.contextmanager
+def dual_level():
+    """Open a forward-mode level; yields its id. Duals made inside are plain after it closes.
+
+    >>> import minigrad as mg
+    >>> with mg.dual_level():
+    ...     x = mg.make_dual(mg.tensor(2.0), mg.tensor(1.0))
+    ...     y = x * x * x
+    ...     mg.unpack_dual(y).tangent          # d(x^3)/dx = 3 x^2
+    tensor(12.)
+    """
+    level = next(_LEVEL_IDS)
+    FORWARD.levels.append(level)
+    try:
+        yield level
+    finally:
+        FORWARD.levels.remove(level)
+
+
+def make_dual(primal, tangent, level: int | None = None) -> Dual:
+    """Pair `primal` with `tangent` (same shape) at `level` (default: the innermost open one)."""
+    if level is None:
+        if not FORWARD.levels:
+            raise RuntimeError(
+                "make_dual: no forward-mode level is open; use "
+                "`with mg.dual_level():` around the computation"
+            )
+        level = FORWARD.levels[-1]
+    elif level not in FORWARD.levels:
+        raise RuntimeError(f"make_dual: level {level} is not open")
+    primal = primal if isinstance(primal, Tensor) else Tensor(primal)
+    if primal.data.dtype.kind != "f":
+        raise TypeError(
+            f"make_dual: only floating-point tensors carry tangents, this one is {primal.dtype}"
+        )
+    if not isinstance(tangent, Tensor):
+        tangent = Tensor(np.asarray(tangent, dtype=primal.dtype))
+    if tangent.shape != primal.shape:
+        raise ValueError(
+            f"make_dual: the tangent has shape {tangent.shape} but the primal has "
+            f"shape {primal.shape}; they must be equal"
+        )
+    if tangent.dtype != primal.dtype:
+        tangent = tangent.astype(primal.dtype)
+    return Dual._wrap(primal, tangent, level)
+
+
+def unpack_dual(x, level: int | None = None) -> DualParts:
+    """`(primal, tangent)` of `x` at `level` (default: the innermost open one); the tangent
+    is None when `x` carries none there."""
+    if level is None:
+        level = FORWARD.levels[-1] if FORWARD.levels else None
+    if isinstance(x, Dual) and x.level == level:
+        return DualParts(x.primal, x.tangent)
+    return DualParts(x, None)
+
+
+def apply_dual(op, xs):
+    """Apply primitive `op` to operands some of which are duals of an open level, or return
+    None if none is. The innermost level present is split off: the primal is `op` applied to
+    the primals, the tangent the sum of `op.jvp` over the operands that carry one."""
+    level = 0
+    for x in xs:
+        if type(x) is Dual and x.level > level and x.level in FORWARD.levels:
+            level = x.level
+    if not level:
+        return None
+    primals, tangents = [], []
+    for x in xs:
+        split = type(x) is Dual and x.level == level
+        primals.append(x.primal if split else x)
+        tangents.append(x.tangent if split else None)
+    ans = op._clone()(*primals)
+    tangent = _tangent(op, primals, tangents, ans)
+    out = Dual._wrap(ans, tangent, level)
+    if MODE.enabled and any(type(x) is Dual and x._requires_grad for x in xs):
+        op._record(xs, [x.data if isinstance(x, Tensor) else x for x in xs], out)
+    return out
+
+
+def _tangent(op, primals, tangents, ans: Tensor) -> Tensor:
+    """Sum of the JVP rules, on arrays when nothing needs more (the fast path), else on
+    Tensors so that outer levels and reverse mode see the rules' own operations."""
+    values = [*primals, *(t for t in tangents if t is not None), ans]
+    deep = any(type(v) is Dual or (isinstance(v, Tensor) and v._requires_grad) for v in values)
+    if deep:
+        from minigrad import functional as xp
+
+        args, ans_v = primals, ans
+    else:
+        xp = np
+        args = [p.data if isinstance(p, Tensor) else p for p in primals]
+        ans_v = ans.data
+    total = None
+    for i, dx in enumerate(tangents):
+        if dx is None:
+            continue
+        part = op.jvp(xp, i, dx if deep else dx.data, ans_v, *args)
+        total = part if total is None else total + part
+    if total.shape != ans.shape:
+        total = xp.broadcast_to(total, ans.shape)
+    if total.dtype != ans.dtype:
+        total = total.astype(ans.dtype)
+    return total if deep else Tensor._make(np.asarray(total), None)
