@@ -1,5 +1,6 @@
-"""Every op, driven by the table in op_cases.py: forward vs NumPy; reverse mode, the JVP rules
-and second order vs central differences in float64; the adjoint identity between the modes."""
+"""Every op, driven by the table in op_cases.py: forward vs NumPy; reverse mode, forward mode
+and second order (reverse-over-reverse and forward-over-reverse) vs central differences in
+float64; the adjoint identity between the modes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from hypothesis import find, given
 import minigrad as mg
 from minigrad.autodiff.graph import toposort
 from minigrad.numerical import central_directional, central_jacobian
-from tests.helpers import tape_jvp
 from tests.op_cases import CASES
 
 cases = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -56,24 +56,30 @@ def test_vjp_matches_central_differences(case, data):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
 
 
+def _jvp(case, params, arrays, us):
+    out, tangent = mg.jvp(lambda *xs: case.fn(*xs, **params), arrays, us)
+    assert not out.requires_grad and not tangent.requires_grad  # no reverse graph was built
+    return out.data, tangent.data
+
+
 @cases
 @given(data=st.data())
-def test_jvp_rules_match_central_differences(case, data):
+def test_jvp_matches_central_differences(case, data):
     arrays, params, rng = _draw(case, data)
     us = [rng.standard_normal(a.shape) for a in arrays]
-    out, tangent = tape_jvp(lambda *xs: case.fn(*xs, **params), arrays, us)
+    out, tangent = _jvp(case, params, arrays, us)
     expected = central_directional(_evaluate(case, params), arrays, us)
-    assert tangent.shape == out.shape
+    assert tangent.shape == out.shape and tangent.dtype == out.dtype
     np.testing.assert_allclose(tangent, expected.reshape(out.shape), rtol=1e-6, atol=1e-7)
 
 
 @cases
 @given(data=st.data())
 def test_adjoint_identity_between_modes(case, data):
-    """<v, J u> by the JVP rules equals <J^T v, u> by the VJP rules, with no eps at all."""
+    """<v, J u> by forward mode equals <J^T v, u> by reverse mode, with no eps at all."""
     arrays, params, rng = _draw(case, data)
     us = [rng.standard_normal(a.shape) for a in arrays]
-    out, tangent = tape_jvp(lambda *xs: case.fn(*xs, **params), arrays, us)
+    out, tangent = _jvp(case, params, arrays, us)
     v = rng.standard_normal(out.shape)
     _, pullback = mg.vjp(lambda *xs: case.fn(*xs, **params), *arrays)
     cotangents = pullback(v)
@@ -101,6 +107,27 @@ def test_second_order_matches_central_differences(case, data):
     for x, got, jac in zip(arrays, analytic, jacobians, strict=True):
         assert got.shape == x.shape
         np.testing.assert_allclose(got.data, jac.reshape(x.shape), rtol=1e-5, atol=1e-6)
+
+
+@cases
+@given(data=st.data())
+def test_forward_over_reverse_matches_central_differences(case, data):
+    """The tangent of the gradient, d/de grad_x <f(x + e u), v>, by pushing duals through the
+    backward pass, vs central differences of the first-order gradient along u."""
+    arrays, params, rng = _draw(case, data)
+    out_shape = case.fn(*[mg.Tensor(a) for a in arrays], **params).shape
+    v = rng.standard_normal(out_shape)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+
+    def gradient(*xs):
+        _, pullback = mg.vjp(lambda *a: case.fn(*a, **params), *xs)
+        return pullback(v)
+
+    _, tangents = mg.jvp(gradient, arrays, us)
+    for k, (x, tangent) in enumerate(zip(arrays, tangents, strict=True)):
+        expected = central_directional(lambda *a, k=k: gradient(*a)[k].data, arrays, us)
+        assert tangent.shape == x.shape
+        np.testing.assert_allclose(tangent.data, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_every_primitive_has_a_case():
