@@ -84,6 +84,7 @@ from minigrad.functional import (
     var,
     where,
 )
+from minigrad.function import Function
 from minigrad.ops import PRIMITIVES, Primitive
 from minigrad.autodiff.forward import Dual, dual_level, make_dual, unpack_dual
 from minigrad.transforms import (
@@ -101,6 +102,7 @@ from minigrad.transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Function",
     "Dual",
     "dual_level",
     "make_dual",

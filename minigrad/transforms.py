@@ -127,8 +127,8 @@ def jvp(f, primals, tangents):
 def linearize(f, *primals):
     """`(f(*primals), f_jvp)` with `f_jvp(*tangents)` the JVP at `primals`. Each call of
     `f_jvp` runs one forward sweep (the primal is recomputed, not cached)."""
-    out = f(*primals)
-    return out, lambda *tangents: jvp(f, primals, tangents)[1]
+    primals = tuple(_as_tensor(p) for p in primals)
+    return f(*primals), lambda *tangents: jvp(f, primals, tangents)[1]
 
 
 def jacfwd(f, argnums: int | tuple[int, ...] = 0):

@@ -4,8 +4,9 @@
 primal with a tangent at that level; every primitive applied to a dual computes its primal and,
 from the primitives' JVP rules, its tangent. Levels nest (forward-over-forward) and never mix:
 the rule for level L runs on primals stripped of level L, so a perturbation cannot leak into
-another ("perturbation confusion"). A dual that requires grad is also recorded for reverse mode,
-which is how forward-over-reverse (Hessian-vector products) works.
+another ("perturbation confusion"). An op on duals with an input that requires grad is also
+recorded for reverse mode at the duals' level, so a backward pass through it carries tangents:
+that is forward-over-reverse (Hessian-vector products).
 """
 
 from __future__ import annotations
@@ -141,10 +142,11 @@ def apply_dual(op, xs):
         split = type(x) is Dual and x.level == level
         primals.append(x.primal if split else x)
         tangents.append(x.tangent if split else None)
-    ans = op._clone()(*primals)
-    tangent = _tangent(op, primals, tangents, ans)
+    node = op._clone()  # computes the primal (recorded at its own level if needed)
+    ans = node(*primals)
+    tangent = _tangent(node, primals, tangents, ans)
     out = Dual._wrap(ans, tangent, level)
-    if MODE.enabled and any(type(x) is Dual and x._requires_grad for x in xs):
+    if MODE.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in xs):
         op._record(xs, [x.data if isinstance(x, Tensor) else x for x in xs], out)
     return out
 

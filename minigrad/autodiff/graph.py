@@ -49,9 +49,10 @@ class Primitive:
 
     registry: list[type[Primitive]] = []
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, register: bool = True, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        Primitive.registry.append(cls)
+        if register:  # the op tests require a case for every registered primitive
+            Primitive.registry.append(cls)
 
     def forward(self, *args):
         raise NotImplementedError

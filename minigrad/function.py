@@ -1,0 +1,160 @@
+"""Custom ops: `Function` subclasses with NumPy forward, backward and (optional) jvp.
+
+>>> import numpy as np, minigrad as mg
+>>> class Cube(mg.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, g):
+...         (x,) = ctx.saved_tensors
+...         return 3 * x ** 2 * g
+>>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+>>> Cube.apply(x).sum().backward()
+>>> x.grad
+tensor([ 3., 12.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.autodiff.graph import Primitive
+from minigrad.tensor import Tensor
+
+
+class Context:
+    """What a custom op's forward leaves for its backward and jvp."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved_tensors = arrays
+
+
+class Function:
+    """Base class of custom ops. Subclasses define static methods on NumPy arrays:
+
+    - ``forward(ctx, *args)`` returns the output array (save what backward needs with
+      ``ctx.save_for_backward``; ``ctx.needs_input_grad`` says which inputs want gradients);
+    - ``backward(ctx, g)`` returns one gradient per input (an array of the input's shape, or
+      None), given the output's gradient ``g``;
+    - ``jvp(ctx, *tangents)`` (optional) returns the output tangent, given one tangent per
+      input (zeros for inputs without one). Without it, forward mode through the op raises.
+
+    ``MyOp.apply(*inputs)`` records the op in the graph like a primitive, under ``MyOp.name``
+    (default: the class name), which errors and rendered graphs use. Its derivatives are
+    first order: the backward is NumPy code, so differentiating through it a second time
+    raises a clear error.
+    """
+
+    name: str | None = None
+
+    @staticmethod
+    def forward(ctx: Context, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, g):
+        raise NotImplementedError
+
+    jvp = None
+
+    @classmethod
+    def apply(cls, *inputs) -> Tensor:
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        out = CustomOp(cls, needs)(*inputs)
+        return out if isinstance(out, Tensor) else Tensor(out)
+
+
+class CustomOp(Primitive, register=False):
+    """The graph node of one application of a `Function`."""
+
+    __slots__ = ("function", "needs_input_grad", "ctx", "cache")
+
+    def __init__(self, function: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
+        self.function, self.needs_input_grad = function, needs_input_grad
+        # One application, one context: a clone made by forward mode shares it.
+        self.ctx = Context(needs_input_grad)
+        self.cache = None
+
+    @property
+    def name(self) -> str:
+        return self.function.name or self.function.__name__
+
+    def forward(self, *args):
+        return np.asarray(self.function.forward(self.ctx, *args))
+
+    def vjp(self, xp, i, g, ans, *xs):
+        if xp is not np:
+            return OnceDifferentiable(
+                self.name, self.vjp(np, i, _array(g), None, *map(_array, xs))
+            )(g, *xs)
+        if self.cache is None or self.cache[0] is not g:
+            grads = self.function.backward(self.ctx, g)
+            grads = grads if isinstance(grads, tuple | list) else (grads,)
+            if len(grads) != len(xs):
+                raise ValueError(
+                    f"custom op `{self.name}`: backward returned {len(grads)} "
+                    f"gradients for {len(xs)} inputs"
+                )
+            self.cache = (g, grads)
+        grad = self.cache[1][i]
+        if grad is None:
+            return np.zeros_like(xs[i])
+        if np.shape(grad) != np.shape(xs[i]):
+            raise ValueError(
+                f"custom op `{self.name}`: backward returned a gradient of shape "
+                f"{np.shape(grad)} for input {i} of shape {np.shape(xs[i])}"
+            )
+        return np.asarray(grad)
+
+    def jvp(self, xp, i, dx, ans, *xs):
+        if self.function.jvp is None:
+            raise RuntimeError(
+                f"forward mode through custom op `{self.name}`: it defines no "
+                "jvp(ctx, *tangents); add one to use jvp, jacfwd, hessian or hvp with it"
+            )
+        if xp is not np:
+            return OnceDifferentiable(
+                self.name, self.jvp(np, i, _array(dx), None, *map(_array, xs))
+            )(dx, *xs)
+        tangents = [dx if j == i else np.zeros_like(x) for j, x in enumerate(xs)]
+        return np.asarray(self.function.jvp(self.ctx, *tangents))
+
+
+class OnceDifferentiable(Primitive, register=False):
+    """A value computed by a custom op's NumPy derivative code: it can be used, but not
+    differentiated again."""
+
+    __slots__ = ("op_name", "value")
+
+    def __init__(self, op_name: str, value: np.ndarray) -> None:
+        self.op_name, self.value = op_name, value
+
+    @property
+    def name(self) -> str:
+        return f"{self.op_name} (derivative)"
+
+    def forward(self, *args):
+        return self.value
+
+    def vjp(self, xp, i, g, ans, *xs):
+        raise self._error()
+
+    def jvp(self, xp, i, dx, ans, *xs):
+        raise self._error()
+
+    def _error(self) -> RuntimeError:
+        return RuntimeError(
+            f"custom op `{self.op_name}`: its derivative is NumPy code, so it cannot be "
+            "differentiated again (create_graph, hessian, hvp, nested grad or jvp); write "
+            "the op as a composite of minigrad operations to get higher derivatives"
+        )
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
