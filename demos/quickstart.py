@@ -1,9 +1,11 @@
-"""Backprop by hand and by minigrad: the sigmoid(w x + b) graph of seed 004 (figure 5.8).
+"""Automatic differentiation by hand and by minigrad: seed 004's sigmoid(w x + b) (figure 5.8).
 
 Run:  python demos/quickstart.py
-It builds f(x; w, b) = 1 / (exp(-(w x + b)) + 1) from the elementary steps h1..h6, runs
-backward(), prints every intermediate value and gradient, and checks the result against the
-fused `sigmoid` op, central differences and the second derivative from create_graph=True.
+It builds f(x; w, b) = 1 / (exp(-(w x + b)) + 1) from the elementary steps h1..h6 and
+differentiates it both ways: forward mode carries dh/dw along with each value (dual numbers),
+reverse mode (backward()) brings df/dh back from the output. Both give df/dw = 0.25, as the
+seed does; the result is checked against the fused `sigmoid` op, central differences and a
+second derivative.
 """
 
 from __future__ import annotations
@@ -35,13 +37,21 @@ def main() -> None:
     w = mg.tensor(0.0, requires_grad=True, name="w")
     b = mg.tensor(0.0, requires_grad=True, name="b")
 
-    f, steps = decomposed(x, w, b)
+    with mg.dual_level():  # forward mode: w carries the tangent dw = 1
+        _, forward_steps = decomposed(x, mg.make_dual(w, 1.0), b)
+        tangents = [mg.unpack_dual(h).tangent.item() for h in forward_steps]
+    f, steps = decomposed(x, w, b)  # reverse mode
     f.backward()
     print("f(x; w, b) = sigmoid(w x + b) at x = 1, w = 0, b = 0, step by step")
-    print(f"{'node':>5} {'value':>8} {'df/dnode':>9}")
-    for h in steps:
-        print(f"{h.name:>5} {h.item() + 0.0:8.4f} {h.grad.item() + 0.0:9.4f}")
-    print(f"df/dw = {w.grad.item():.4f}   df/db = {b.grad.item():.4f}   (seed 004: 0.25)")
+    print(f"{'node':>5} {'value':>8} {'dnode/dw':>9} {'df/dnode':>9}")
+    print(f"{'':>5} {'':>8} {'(forward)':>9} {'(reverse)':>9}")
+    for h, tangent in zip(steps, tangents, strict=True):
+        print(f"{h.name:>5} {h.item() + 0.0:8.4f} {tangent + 0.0:9.4f} {h.grad.item() + 0.0:9.4f}")
+    print(f"forward mode:  df/dw = dh6/dw = {tangents[-1]:.4f}")
+    print(
+        f"reverse mode:  df/dw = {w.grad.item():.4f}   df/db = {b.grad.item():.4f}"
+        "   (seed 004: 0.25)"
+    )
 
     w2 = mg.tensor(0.0, requires_grad=True)
     b2 = mg.tensor(0.0, requires_grad=True)

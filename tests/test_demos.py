@@ -18,26 +18,15 @@ def test_quickstart_reproduces_seed_004(capsys):
     finally:
         mg.set_default_dtype(np.float32)
     out = capsys.readouterr().out
-    assert "df/dw = 0.2500   df/db = 0.2500   (seed 004: 0.25)" in out
+    assert "reverse mode:  df/dw = 0.2500   df/db = 0.2500   (seed 004: 0.25)" in out
+    assert "forward mode:  df/dw = dh6/dw = 0.2500" in out
     rows = {
         line.split()[0]: line.split()[1:]
         for line in out.splitlines()
         if line.strip().startswith("h")
     }
-    assert [rows[f"h{k}"][0] for k in range(1, 7)] == [
-        "0.0000",
-        "0.0000",
-        "0.0000",
-        "1.0000",
-        "2.0000",
-        "0.5000",
-    ]
-    assert [rows[f"h{k}"][1] for k in range(1, 7)] == [
-        "0.2500",
-        "0.2500",
-        "-0.2500",
-        "-0.2500",
-        "-0.2500",
-        "1.0000",
-    ]
+    table = [rows[f"h{k}"] for k in range(1, 7)]
+    assert [r[0] for r in table] == ["0.0000", "0.0000", "0.0000", "1.0000", "2.0000", "0.5000"]
+    assert [r[1] for r in table] == ["1.0000", "1.0000", "-1.0000", "-1.0000", "-1.0000", "0.2500"]
+    assert [r[2] for r in table] == ["0.2500", "0.2500", "-0.2500", "-0.2500", "-0.2500", "1.0000"]
     assert "fused sigmoid op:     df/dw = 0.2500" in out
