@@ -41,6 +41,7 @@ class Tensor:
 
     # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
+    _is_dual = False  # forward mode's Dual sets this
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self.data = as_array(data, dtype)
@@ -204,6 +205,11 @@ class Tensor:
 
     # -- in-place (optimisers): bump the version counter -----------------------------------
     def _inplace(self, opname: str, fn, other) -> Tensor:
+        if self._is_dual:
+            raise RuntimeError(
+                f"{opname}: in-place change of a dual tensor would leave its "
+                "tangent stale; compute a new tensor instead"
+            )
         if MODE.enabled and self._requires_grad:
             raise RuntimeError(
                 f"{opname}: in-place change of a tensor that requires grad would corrupt the "

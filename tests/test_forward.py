@@ -32,6 +32,8 @@ def test_dual_errors():
     with pytest.raises(RuntimeError, match="dual_level"):
         mg.make_dual(mg.tensor(1.0), mg.tensor(1.0))
     with mg.dual_level():
+        with pytest.raises(RuntimeError, match="dual tensor"):
+            mg.make_dual(mg.zeros(2), mg.ones(2)).add_(1.0)
         with pytest.raises(ValueError, match=r"tangent has shape \(2,\).*\(3,\)"):
             mg.make_dual(mg.zeros(3), mg.zeros(2))
         with pytest.raises(TypeError, match="floating-point"):

@@ -41,6 +41,7 @@ class Dual(Tensor):
     """
 
     __slots__ = ("primal", "tangent", "level")
+    _is_dual = True
 
     @staticmethod
     def _wrap(primal: Tensor, tangent: Tensor, level: int) -> Dual:
