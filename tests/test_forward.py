@@ -22,6 +22,7 @@ def test_dual_numbers_carry_tangents_and_vanish_after_their_level():
         primal, tangent = mg.unpack_dual(y)
         assert primal.item() == 7.0 and tangent.item() == 2.0
         assert mg.unpack_dual(mg.tensor(1.0)).tangent is None
+        assert type(x.astype(np.int64)) is mg.Tensor  # integers carry no tangent
         assert "level=" in repr(x) and x.level == level
     assert mg.unpack_dual(y).tangent is None
     z = x * 2  # the level is closed: x is an ordinary tensor now

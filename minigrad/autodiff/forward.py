@@ -145,6 +145,8 @@ def apply_dual(op, xs):
         tangents.append(x.tangent if split else None)
     node = op._clone()  # computes the primal (recorded at its own level if needed)
     ans = node(*primals)
+    if ans.data.dtype.kind != "f":
+        return ans  # integer and bool results carry no tangent
     tangent = _tangent(node, primals, tangents, ans)
     out = Dual._wrap(ans, tangent, level)
     if MODE.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in xs):
