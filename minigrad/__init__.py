@@ -85,6 +85,7 @@ from minigrad.functional import (
     where,
 )
 from minigrad.function import Function
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import PRIMITIVES, Primitive
 from minigrad.autodiff.forward import Dual, dual_level, make_dual, unpack_dual
 from minigrad.transforms import (
@@ -102,6 +103,9 @@ from minigrad.transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradcheckError",
+    "gradcheck",
+    "gradgradcheck",
     "Function",
     "Dual",
     "dual_level",

@@ -24,6 +24,10 @@ from minigrad.autodiff.graph import Primitive
 from minigrad.tensor import Tensor
 
 
+class NoJvpError(RuntimeError):
+    """Forward mode reached a custom op that defines no jvp."""
+
+
 class Context:
     """What a custom op's forward leaves for its backward and jvp."""
 
@@ -88,6 +92,9 @@ class CustomOp(Primitive, register=False):
     def forward(self, *args):
         return np.asarray(self.function.forward(self.ctx, *args))
 
+    def evaluate(self, *args):
+        return CustomOp(self.function, self.needs_input_grad).forward(*args)
+
     def vjp(self, xp, i, g, ans, *xs):
         if xp is not np:
             return OnceDifferentiable(
@@ -114,7 +121,7 @@ class CustomOp(Primitive, register=False):
 
     def jvp(self, xp, i, dx, ans, *xs):
         if self.function.jvp is None:
-            raise RuntimeError(
+            raise NoJvpError(
                 f"forward mode through custom op `{self.name}`: it defines no "
                 "jvp(ctx, *tangents); add one to use jvp, jacfwd, hessian or hvp with it"
             )

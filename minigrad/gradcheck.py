@@ -1,0 +1,461 @@
+"""Gradient checking that explains itself: what is wrong, where, and by how much.
+
+`gradcheck` compares reverse mode and forward mode with central differences (float64) and with
+each other; `gradgradcheck` does the same for second derivatives. A failure names the mode, the
+output and input, the worst element, both values and the tolerance, and the recorded node whose
+own derivative is wrong. Elements at a kink (relu at 0, ties of max) are reported as kinks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad import numerical
+from minigrad.autodiff.graph import toposort
+from minigrad.autodiff.mode import enable_grad, no_grad
+from minigrad.autodiff.reverse import unbroadcast
+from minigrad.function import NoJvpError
+from minigrad.tensor import Tensor
+from minigrad.transforms import jvp, vjp
+
+MODE_NAMES = {
+    "rev": "reverse mode",
+    "fwd": "forward mode",
+    "adjoint": "adjoint identity",
+    "rev-over-rev": "reverse-over-reverse",
+    "fwd-over-rev": "forward-over-reverse",
+}
+
+
+class GradcheckError(AssertionError):
+    """A derivative disagrees with finite differences (or the two modes with each other)."""
+
+
+class GradcheckWarning(UserWarning):
+    """Something about the check itself (such as a float32 input promoted to float64)."""
+
+
+@dataclass
+class Check:
+    """One comparison: a mode, for one output and one input (None for the adjoint check)."""
+
+    mode: str
+    output: int | None
+    input: int | None
+    max_abs: float
+    max_rel: float
+    analytic: float
+    numeric: float
+    passed: bool
+    out_index: tuple | None = None
+    in_index: tuple | None = None
+    kinks: list = field(default_factory=list)  # (input element, left, right derivative)
+    error: str | None = None  # the derivative could not even be computed
+
+    def where(self) -> str:
+        if self.out_index is None:
+            return "-"
+        return f"out {self.out_index}, in {self.in_index}"
+
+
+@dataclass
+class Culprit:
+    """The first recorded node (in evaluation order) whose own derivative is wrong."""
+
+    node: int
+    name: str
+    input: int
+    mode: str
+    analytic: float
+    numeric: float
+
+    def __str__(self) -> str:
+        what = "gradient" if self.mode == "rev" else "tangent"
+        return (
+            f"node {self.node}, `{self.name}`, {what} w.r.t. input {self.input} off by "
+            f"{abs(self.analytic - self.numeric):.3g} (analytic {self.analytic:.6g} vs "
+            f"numeric {self.numeric:.6g}, projected on random directions)"
+        )
+
+
+@dataclass
+class GradcheckResult:
+    """Truthy when every check passed; `repr` is a short table."""
+
+    checks: list[Check]
+    eps: float
+    atol: float
+    rtol: float
+    culprit: Culprit | None = None
+    what: str = "gradcheck"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def kinks(self) -> list:
+        """(input, (element, left derivative, right derivative)) for each kink found."""
+        found = {}
+        for c in self.checks:
+            for k in c.kinks:
+                found.setdefault((c.input, k[0]), (c.input, k))
+        return list(found.values())
+
+    def __repr__(self) -> str:
+        head = (
+            f"{self.what} {'passed' if self.passed else 'FAILED'} (float64, eps {self.eps:g},"
+            f" atol {self.atol:g}, rtol {self.rtol:g})"
+        )
+        rows = [
+            f"{'mode':<13}{'out':>4}{'in':>4}{'max abs err':>13}{'max rel err':>13}  "
+            f"{'worst element':<24}{'analytic':>12}{'numeric':>12}  ok"
+        ]
+        for c in self.checks:
+            rows.append(
+                f"{c.mode:<13}{_dash(c.output):>4}{_dash(c.input):>4}{c.max_abs:>13.2e}"
+                f"{c.max_rel:>13.2e}  {c.where():<24}{c.analytic:>12.6g}{c.numeric:>12.6g}  "
+                f"{'yes' if c.passed else 'NO'}"
+            )
+        tail = [
+            f"kink: input {i} element {k[0]}: one-sided derivatives {k[1]:.6g} and "
+            f"{k[2]:.6g} differ, so the function is not differentiable there (skipped)"
+            for i, k in self.kinks
+        ]
+        if self.culprit is not None:
+            tail.append(f"culprit: {self.culprit}")
+        return "\n".join([head, *rows, *tail, *self.notes])
+
+    def message(self) -> str:
+        """A sentence for each failed check, with the culprit."""
+        lines = []
+        for c in self.checks:
+            if c.passed:
+                continue
+            if c.error is not None:
+                lines.append(f"{self.what} failed in {MODE_NAMES[c.mode]}: {c.error}")
+                continue
+            if c.mode == "adjoint":
+                lines.append(
+                    f"{self.what}: the modes disagree: <v, J u> by forward mode is "
+                    f"{c.analytic:.12g} but <J^T v, u> by reverse mode is "
+                    f"{c.numeric:.12g}"
+                )
+                continue
+            lines.append(
+                f"{self.what} failed in {MODE_NAMES[c.mode]}: d(output {c.output})/d(input "
+                f"{c.input}) at output element {c.out_index}, input element {c.in_index}: "
+                f"analytic {c.analytic:.6g} vs numeric {c.numeric:.6g} (abs error "
+                f"{abs(c.analytic - c.numeric):.3g} > atol {self.atol:g} + rtol {self.rtol:g} "
+                f"* |numeric|; eps {self.eps:g})"
+            )
+        if self.culprit is not None:
+            lines.append(f"culprit: {self.culprit}")
+        return "\n".join(lines)
+
+
+def _dash(v) -> str:
+    return "-" if v is None else str(v)
+
+
+def gradcheck(
+    f,
+    *inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    modes=("rev", "fwd"),
+    fast: bool = False,
+    raise_exception: bool = True,
+    rng: np.random.Generator | None = None,
+) -> GradcheckResult:
+    """Check the derivatives of `f` (Tensors in, a Tensor or a tuple of them out) at `inputs`.
+
+    Reverse mode (`"rev"`) and forward mode (`"fwd"`) are compared element by element with
+    central differences, and with each other by the adjoint identity <v, J u> = <J^T v, u>.
+    With `fast=True` only random projections are compared, and the full comparison runs
+    only to locate a failure. Raises `GradcheckError` on failure (or returns the failed result
+    with `raise_exception=False`).
+
+    >>> import minigrad as mg
+    >>> bool(mg.gradcheck(lambda x: (x * x.sin()).sum(), np.array([0.5, 1.0])))
+    True
+    """
+    arrays = _promote(inputs)
+    rng = np.random.default_rng(0) if rng is None else rng
+    checker = _Checker(f, arrays, eps, atol, rtol)
+    result = checker.run(tuple(modes), fast, rng)
+    if not result.passed:
+        result.culprit = locate_culprit(f, arrays, atol, rtol, rng)
+        if raise_exception:
+            raise GradcheckError(result.message())
+    return result
+
+
+def gradgradcheck(
+    f,
+    *inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    modes=("rev", "fwd"),
+    raise_exception: bool = True,
+    rng: np.random.Generator | None = None,
+) -> GradcheckResult:
+    """Check second derivatives: the gradient x -> J(x)^T v for a random cotangent v is
+    differentiated by reverse mode (reverse-over-reverse) and by forward mode
+    (forward-over-reverse) and compared with central differences of the first-order gradient."""
+    arrays = _promote(inputs)
+    rng = np.random.default_rng(0) if rng is None else rng
+    with no_grad():
+        outs = _outputs(f(*[Tensor(a) for a in arrays]))
+    cotangents = [rng.standard_normal(o.shape) for o in outs]
+
+    def gradient(*xs):
+        out, pullback = vjp(f, *xs)
+        return pullback(cotangents if isinstance(out, tuple | list) else cotangents[0])
+
+    checker = _Checker(gradient, arrays, eps, atol, rtol)
+    result = checker.run(tuple(modes), False, rng)
+    result.what = "gradgradcheck"
+    for c in result.checks:
+        c.mode = {"rev": "rev-over-rev", "fwd": "fwd-over-rev"}.get(c.mode, c.mode)
+    if not result.passed:
+        result.culprit = locate_culprit(gradient, arrays, atol, rtol, rng)
+        if raise_exception:
+            raise GradcheckError(result.message())
+    return result
+
+
+def _promote(inputs) -> list[np.ndarray]:
+    arrays = []
+    for k, x in enumerate(inputs):
+        a = np.asarray(x.data if isinstance(x, Tensor) else x)
+        if a.dtype.kind != "f":
+            raise TypeError(
+                f"gradcheck: input {k} has dtype {a.dtype}; only floating-point "
+                "inputs can be differentiated"
+            )
+        if a.dtype != np.float64:
+            warnings.warn(
+                f"gradcheck: input {k} is {a.dtype}; it is checked in float64, because finite "
+                f"differences in {a.dtype} carry round-off errors near 1e-3 that would hide or "
+                "fake a wrong gradient",
+                GradcheckWarning,
+                stacklevel=3,
+            )
+        arrays.append(np.array(a, dtype=np.float64))
+    return arrays
+
+
+def _outputs(out) -> list[Tensor]:
+    outs = list(out) if isinstance(out, tuple | list) else [out]
+    if not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError("gradcheck: the function must return a Tensor or a tuple of Tensors")
+    return outs
+
+
+class _Checker:
+    """The comparisons of one gradcheck: numeric Jacobians once, analytic ones per mode."""
+
+    def __init__(self, f, arrays, eps, atol, rtol) -> None:
+        self.f, self.arrays, self.eps, self.atol, self.rtol = f, arrays, eps, atol, rtol
+        with no_grad():
+            out = f(*[Tensor(a) for a in arrays])
+        self.out_shapes = [o.shape for o in _outputs(out)]
+        self.tuple_out = not isinstance(out, Tensor)
+        self.bounds = np.cumsum([0] + [int(np.prod(s)) for s in self.out_shapes])
+
+    def flat(self, *arrays) -> np.ndarray:
+        with no_grad():
+            outs = _outputs(self.f(*[Tensor(a) for a in arrays]))
+        return np.concatenate([o.data.reshape(-1) for o in outs]) if outs else np.zeros(0)
+
+    def run(self, modes, fast, rng) -> GradcheckResult:
+        result = GradcheckResult([], self.eps, self.atol, self.rtol)
+        if fast:
+            checks = self.projected(modes, rng)
+            if all(c.passed for c in checks):
+                result.checks = checks
+                result.notes.append("fast: random projections only")
+                return result
+            result.notes.append("fast: a projection failed, so every element was compared")
+        onesided = numerical.one_sided_jacobians(self.flat, self.arrays, self.eps)
+        analytic = {}
+        for mode in (m for m in modes if m in ("rev", "fwd")):
+            try:
+                analytic[mode] = self.jacobians(mode)
+            except NoJvpError as err:
+                result.notes.append(f"{MODE_NAMES[mode]} not checked: {err}")
+            except (ValueError, TypeError, RuntimeError) as err:
+                result.checks.append(
+                    Check(mode, None, None, np.inf, np.inf, np.nan, np.nan, False, error=str(err))
+                )
+        for mode, jacs in analytic.items():
+            for j, (jac, sided) in enumerate(zip(jacs, onesided, strict=True)):
+                for o in range(len(self.out_shapes)):
+                    rows = slice(self.bounds[o], self.bounds[o + 1])
+                    result.checks.append(self.compare(mode, o, j, jac[rows], sided, rows))
+        if "rev" in analytic and "fwd" in analytic:
+            result.checks.append(self.adjoint(analytic["fwd"], analytic["rev"], rng))
+        return result
+
+    def jacobians(self, mode) -> list[np.ndarray]:
+        """The analytic Jacobians (total output size x input size), one per input."""
+        size = int(self.bounds[-1])
+        jacs = [np.zeros((size, a.size)) for a in self.arrays]
+        if mode == "rev":
+            out, pullback = vjp(self.f, *self.arrays)
+            for k in range(size):
+                for j, g in enumerate(pullback(self._split(np.eye(1, size, k)[0]))):
+                    jacs[j][k] = g.data.reshape(-1)
+        else:
+            for j, a in enumerate(self.arrays):
+                for e in range(a.size):
+                    tangents = [np.zeros_like(b) for b in self.arrays]
+                    tangents[j].reshape(-1)[e] = 1.0
+                    _, tangent = jvp(self.f, self.arrays, tangents)
+                    jacs[j][:, e] = np.concatenate([t.data.reshape(-1) for t in _outputs(tangent)])
+        return jacs
+
+    def _split(self, flat):
+        parts = [
+            flat[self.bounds[o] : self.bounds[o + 1]].reshape(s)
+            for o, s in enumerate(self.out_shapes)
+        ]
+        return parts if self.tuple_out else parts[0]
+
+    def compare(self, mode, o, j, analytic, sided, rows) -> Check:
+        numeric = sided.central[rows]
+        left, right = sided.backward[rows], sided.forward[rows]
+        err = np.abs(analytic - numeric)
+        tol = self.atol + self.rtol * np.abs(numeric)
+        low, high = np.minimum(left, right) - tol, np.maximum(left, right) + tol
+        # At a kink the one-sided derivatives differ; any value between them is a valid
+        # (sub)derivative, so a mismatch with the central difference there is no error.
+        kink = np.abs(right - left) > tol
+        excused = kink & (analytic >= low) & (analytic <= high)
+        bad = (err > tol) & ~excused
+        err = np.where(excused, 0.0, err)
+        worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else None
+        check = Check(
+            mode,
+            o,
+            j,
+            float(err.max(initial=0)),
+            float((err / np.maximum(np.abs(numeric), 1e-12)).max(initial=0)),
+            float(analytic[worst]) if worst else 0.0,
+            float(numeric[worst]) if worst else 0.0,
+            not bad.any(),
+        )
+        if worst:
+            check.out_index = tuple(int(i) for i in np.unravel_index(worst[0], self.out_shapes[o]))
+            check.in_index = tuple(int(i) for i in np.unravel_index(worst[1], self.arrays[j].shape))
+        for e in sorted(set(np.nonzero(kink)[1].tolist())):
+            col = kink[:, e]
+            r = int(np.argmax(col))
+            index = tuple(int(i) for i in np.unravel_index(e, self.arrays[j].shape))
+            check.kinks.append((index, float(left[r, e]), float(right[r, e])))
+        return check
+
+    def adjoint(self, fwd, rev, rng) -> Check:
+        size = int(self.bounds[-1])
+        v = rng.standard_normal(size)
+        us = [rng.standard_normal(a.size) for a in self.arrays]
+        a = float(sum(v @ (jf @ u) for jf, u in zip(fwd, us, strict=True)))
+        b = float(sum((jr.T @ v) @ u for jr, u in zip(rev, us, strict=True)))
+        err = abs(a - b)
+        ok = err <= 1e-10 * max(1.0, abs(a), abs(b)) + self.atol * 1e-3
+        return Check("adjoint", None, None, err, err / max(abs(b), 1e-12), a, b, ok)
+
+    def projected(self, modes, rng) -> list[Check]:
+        """Random projections: <v, J u> numerically vs by each mode (two evaluations)."""
+        us = [rng.standard_normal(a.shape) for a in self.arrays]
+        v = rng.standard_normal(int(self.bounds[-1]))
+        numeric_ju = numerical.jvp(self.flat, self.arrays, us, self.eps)
+        numeric = float(v @ numeric_ju)
+        tol = self.atol + self.rtol * abs(numeric)
+        checks, values = [], {}
+        try:
+            if "rev" in modes:
+                _, pullback = vjp(self.f, *self.arrays)
+                grads = pullback(self._split(v))
+                values["rev"] = float(
+                    sum(np.sum(g.data * u) for g, u in zip(grads, us, strict=True))
+                )
+            if "fwd" in modes:
+                _, tangent = jvp(self.f, self.arrays, us)
+                ju = np.concatenate([t.data.reshape(-1) for t in _outputs(tangent)])
+                values["fwd"] = float(v @ ju)
+        except (ValueError, TypeError, RuntimeError):
+            return [Check("rev", None, None, np.inf, np.inf, np.nan, numeric, False)]
+        for mode, value in values.items():
+            err = abs(value - numeric)
+            checks.append(
+                Check(
+                    mode,
+                    None,
+                    None,
+                    err,
+                    err / max(abs(numeric), 1e-12),
+                    value,
+                    numeric,
+                    err <= tol,
+                )
+            )
+        return checks
+
+
+def locate_culprit(
+    f, arrays, atol: float = 1e-5, rtol: float = 1e-3, rng: np.random.Generator | None = None
+) -> Culprit | None:
+    """Record `f` at `arrays` and check each node's own VJP and JVP against finite differences
+    of its forward, on random projections; return the first node (in evaluation order, as
+    numbered by `toposort`) that disagrees, or None."""
+    rng = np.random.default_rng(1) if rng is None else rng
+    xs = [Tensor(a, requires_grad=True) for a in arrays]
+    with enable_grad():
+        outs = _outputs(f(*xs))
+    order = toposort([o for o in outs if o.requires_grad])
+    for index, t in enumerate(order):
+        op = t._op
+        if op is None:
+            continue
+        for i in op.needs:
+            culprit = _check_node(index, op, i, t.data, atol, rtol, rng)
+            if culprit is not None:
+                return culprit
+    return None
+
+
+def _check_node(index, op, i, ans, atol, rtol, rng) -> Culprit | None:
+    args = [np.asarray(a) for a in op.args]
+    u = rng.standard_normal(np.shape(args[i]))
+    v = rng.standard_normal(ans.shape)
+
+    def local(x):
+        return op.evaluate(*args[:i], x, *args[i + 1 :])
+
+    numeric = float(np.sum(v * numerical.jvp(local, [args[i]], [u]).reshape(ans.shape)))
+    tol = atol + rtol * abs(numeric)
+    try:
+        g = unbroadcast(np.asarray(op.vjp(np, i, v, ans, *args)), np.shape(args[i]))
+        reverse = float(np.sum(g * u))
+    except Exception:  # noqa: BLE001 (a rule that crashes is the culprit too)
+        reverse = float("nan")
+    if not abs(reverse - numeric) <= tol:
+        return Culprit(index, op.name, i, "rev", reverse, numeric)
+    try:
+        forward = float(np.sum(v * np.broadcast_to(op.jvp(np, i, u, ans, *args), ans.shape)))
+    except (NotImplementedError, NoJvpError):  # no forward rule: nothing to blame there
+        return None
+    if not abs(forward - numeric) <= tol:
+        return Culprit(index, op.name, i, "fwd", forward, numeric)
+    return None
