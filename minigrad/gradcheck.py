@@ -251,7 +251,7 @@ def _promote(inputs) -> list[np.ndarray]:
                 GradcheckWarning,
                 stacklevel=3,
             )
-        arrays.append(np.array(a, dtype=np.float64))
+        arrays.append(np.array(a, dtype=np.float64, order="C"))
     return arrays
 
 
@@ -319,7 +319,7 @@ class _Checker:
         else:
             for j, a in enumerate(self.arrays):
                 for e in range(a.size):
-                    tangents = [np.zeros_like(b) for b in self.arrays]
+                    tangents = [np.zeros(b.shape) for b in self.arrays]
                     tangents[j].reshape(-1)[e] = 1.0
                     _, tangent = jvp(self.f, self.arrays, tangents)
                     jacs[j][:, e] = np.concatenate([t.data.reshape(-1) for t in _outputs(tangent)])
