@@ -18,6 +18,8 @@ tensor([ 3., 12.])
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
@@ -66,6 +68,33 @@ class Function:
         raise NotImplementedError
 
     jvp = None
+
+    @classmethod
+    def check(cls, *shapes, trials: int = 3, second_order: bool = False, **options):
+        """Gradient-check this op in one line, on `trials` random inputs of the given shapes
+        (one per input; by default each input of shape (3,), then (2, 3)): reverse mode, and
+        forward mode if the op defines `jvp`. See `minigrad.gradcheck.check_function` for the
+        options; raises `GradcheckError` on failure and returns the results otherwise."""
+        from minigrad.gradcheck import check_function
+
+        modes = ("rev", "fwd") if cls.jvp is not None else ("rev",)
+        if shapes:
+            return check_function(
+                cls.apply, *shapes, trials=trials, modes=modes, second_order=second_order, **options
+            )
+        arity = len(inspect.signature(cls.forward).parameters) - 1
+        return [
+            r
+            for shape in [(3,), (2, 3)]
+            for r in check_function(
+                cls.apply,
+                *[shape] * arity,
+                trials=trials,
+                modes=modes,
+                second_order=second_order,
+                **options,
+            )
+        ]
 
     @classmethod
     def apply(cls, *inputs) -> Tensor:

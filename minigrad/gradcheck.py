@@ -459,3 +459,33 @@ def _check_node(index, op, i, ans, atol, rtol, rng) -> Culprit | None:
     if not abs(forward - numeric) <= tol:
         return Culprit(index, op.name, i, "fwd", forward, numeric)
     return None
+
+
+def check_function(
+    f,
+    *shapes,
+    trials: int = 3,
+    rng: np.random.Generator | None = None,
+    low: float = -2.0,
+    high: float = 2.0,
+    second_order: bool = False,
+    modes=("rev", "fwd"),
+    **options,
+) -> list[GradcheckResult]:
+    """gradcheck (and gradgradcheck with `second_order`) of `f` on `trials` random float64
+    inputs, uniform in [low, high], of the given shapes (one per input). Raises
+    GradcheckError naming the trial and shapes on failure; returns the results."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    results = []
+    for trial in range(trials):
+        arrays = [rng.uniform(low, high, shape) for shape in shapes]
+        try:
+            results.append(gradcheck(f, *arrays, modes=modes, rng=rng, **options))
+            if second_order:
+                second = {k: v for k, v in options.items() if k != "fast"}
+                results.append(gradgradcheck(f, *arrays, modes=modes, rng=rng, **second))
+        except GradcheckError as err:
+            raise GradcheckError(
+                f"trial {trial} with input shapes {list(shapes)}:\n{err}"
+            ) from None
+    return results
