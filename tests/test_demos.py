@@ -30,3 +30,16 @@ def test_quickstart_reproduces_seed_004(capsys):
     assert [r[1] for r in table] == ["1.0000", "1.0000", "-1.0000", "-1.0000", "-1.0000", "0.2500"]
     assert [r[2] for r in table] == ["0.2500", "0.2500", "-0.2500", "-0.2500", "-0.2500", "1.0000"]
     assert "fused sigmoid op:     df/dw = 0.2500" in out
+
+
+def test_numerical_diff_demo_quick(tmp_path):
+    demo = runpy.run_path(str(DEMOS / "numerical_diff.py"))
+    results = demo["main"](["--quick", "--out", str(tmp_path)])
+    for name in ("eps_sweep.png", "eps_sweep.json", "summary.md"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert (tmp_path / "eps_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for r in results.values():
+        errors = np.array(r["central_error"])
+        best = int(np.argmin(errors))
+        assert 0 < best < len(errors) - 1  # a V: worse at both ends than in the middle
+        assert 1e-8 <= r["best_eps_central"] <= 1e-3
