@@ -13,7 +13,7 @@ from hypothesis import given, settings
 import minigrad as mg
 from minigrad.autodiff.graph import Primitive
 from minigrad.functional import _apply
-from minigrad.gradcheck import GradcheckWarning
+from minigrad.gradcheck import GradcheckWarning, locate_second_order
 from minigrad.numerical import eps_sweep
 from tests.op_cases import CASES
 
@@ -187,7 +187,17 @@ def test_wrong_second_derivative_is_caught_by_gradgradcheck_only():
     message = _message(excinfo)
     assert "gradgradcheck failed in reverse-over-reverse" in message
     assert "d(output 0)/d(input 0)" in message and "input element (" in message
+    assert "culprit: node 1, `square_detached`: the derivative of its VJP" in message
     assert mg.gradgradcheck(lambda t: (t * t * t.sin()).sum(), x)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@settings(max_examples=3)
+@given(data=st.data())
+def test_every_rule_is_differentiable_as_written(case, data):
+    arrays, params = data.draw(case.inputs)
+    culprit = locate_second_order(lambda *xs: case.fn(*xs, **params), arrays)
+    assert culprit is None, str(culprit)
 
 
 def test_culprit_is_the_broken_node_among_many():
