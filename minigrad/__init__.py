@@ -100,9 +100,13 @@ from minigrad.transforms import (
     vjp,
 )
 
+from minigrad import nn, optim  # noqa: E402 (they build on everything above)
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "nn",
+    "optim",
     "GradcheckError",
     "gradcheck",
     "gradgradcheck",

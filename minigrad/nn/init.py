@@ -1,0 +1,157 @@
+"""Initialisers. Each fills a tensor in place from an explicit `np.random.Generator` and states
+the variance it gives; fan_in and fan_out are read from a weight of shape (out, in)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad.autodiff.mode import no_grad
+from minigrad.tensor import Tensor
+
+
+def _fill(t: Tensor, values) -> Tensor:
+    with no_grad():
+        t.copy_(np.asarray(values, dtype=t.dtype))
+    return t
+
+
+def fans(t: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight: shape (out, in[, receptive field...]); a vector is (n, n)."""
+    if t.ndim < 2:
+        return t.size, t.size
+    field = math.prod(t.shape[2:])
+    return t.shape[1] * field, t.shape[0] * field
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The factor by which an initialiser's scale is multiplied for a nonlinearity.
+
+    identity/linear/sigmoid 1 (PyTorch's convention), tanh 5/3, relu sqrt(2), leaky_relu
+    sqrt(2 / (1 + slope^2)), selu 3/4, and `logistic` 4: Glorot and Bengio's normalized
+    initialisation for logistic units, r = 4 sqrt(6 / (n_in + n_out)) (seed 004 prints the
+    tanh and logistic formulas 5.90 and 5.91 the other way round; the factor 4 belongs to the
+    logistic, whose slope at 0 is 1/4).
+    """
+    gains = {
+        "linear": 1.0,
+        "identity": 1.0,
+        "sigmoid": 1.0,
+        "logistic": 4.0,
+        "tanh": 5 / 3,
+        "relu": math.sqrt(2.0),
+        "selu": 0.75,
+    }
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity not in gains:
+        raise ValueError(
+            f"calculate_gain: unknown nonlinearity {nonlinearity!r}; known: "
+            f"{sorted([*gains, 'leaky_relu'])}"
+        )
+    return gains[nonlinearity]
+
+
+def zeros_(t: Tensor) -> Tensor:
+    """All zeros (variance 0)."""
+    return _fill(t, np.zeros(t.shape))
+
+
+def constant_(t: Tensor, value: float) -> Tensor:
+    """All `value` (variance 0)."""
+    return _fill(t, np.full(t.shape, value))
+
+
+def normal_(t: Tensor, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """N(mean, std^2): variance std^2."""
+    return _fill(t, rng.normal(mean, std, t.shape))
+
+
+def uniform_(t: Tensor, rng: np.random.Generator, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """U[a, b]: variance (b - a)^2 / 12."""
+    return _fill(t, rng.uniform(a, b, t.shape))
+
+
+def standard_(t: Tensor, rng: np.random.Generator, fan_in: int | None = None) -> Tensor:
+    """Glorot and Bengio's "standard" U[-1/sqrt(n_in), 1/sqrt(n_in)]: variance 1 / (3 n_in).
+    For a bias pass the layer's `fan_in`."""
+    n = fans(t)[0] if fan_in is None else fan_in
+    bound = 1 / math.sqrt(n)
+    return uniform_(t, rng, -bound, bound)
+
+
+def xavier_uniform_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+    """Glorot's normalized initialisation U[-r, r], r = gain sqrt(6 / (n_in + n_out)):
+    variance gain^2 2 / (n_in + n_out)."""
+    fan_in, fan_out = fans(t)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, rng, -bound, bound)
+
+
+def xavier_normal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+    """N(0, gain^2 2 / (n_in + n_out))."""
+    fan_in, fan_out = fans(t)
+    return normal_(t, rng, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _fan(t: Tensor, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return fans(t)[0 if mode == "fan_in" else 1]
+
+
+def kaiming_uniform_(
+    t: Tensor,
+    rng: np.random.Generator,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "relu",
+) -> Tensor:
+    """He's U[-b, b], b = gain sqrt(3 / fan): variance gain^2 / fan (gain sqrt(2) for relu)."""
+    gain = calculate_gain(nonlinearity, a)
+    bound = gain * math.sqrt(3.0 / _fan(t, mode))
+    return uniform_(t, rng, -bound, bound)
+
+
+def kaiming_normal_(
+    t: Tensor,
+    rng: np.random.Generator,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "relu",
+) -> Tensor:
+    """He's N(0, gain^2 / fan)."""
+    gain = calculate_gain(nonlinearity, a)
+    return normal_(t, rng, 0.0, gain / math.sqrt(_fan(t, mode)))
+
+
+def lecun_uniform_(t: Tensor, rng: np.random.Generator) -> Tensor:
+    """LeCun's U[-sqrt(3 / n_in), sqrt(3 / n_in)]: variance 1 / n_in."""
+    bound = math.sqrt(3.0 / fans(t)[0])
+    return uniform_(t, rng, -bound, bound)
+
+
+def lecun_normal_(t: Tensor, rng: np.random.Generator) -> Tensor:
+    """LeCun's N(0, 1 / n_in)."""
+    return normal_(t, rng, 0.0, 1 / math.sqrt(fans(t)[0]))
+
+
+def orthogonal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix times `gain` (QR of a Gaussian matrix, signs fixed so the
+    distribution is uniform): rows or columns orthonormal, variance gain^2 / max(n_in, n_out)."""
+    if t.ndim < 2:
+        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {t.shape}")
+    rows, cols = t.shape[0], math.prod(t.shape[1:])
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    q = q if rows >= cols else q.T
+    return _fill(t, gain * q.reshape(t.shape))
+
+
+def nielsen_(weight: Tensor, bias: Tensor, rng: np.random.Generator) -> None:
+    """Nielsen's initialisation: weights N(0, 1 / n_in), biases N(0, 1)."""
+    normal_(weight, rng, 0.0, 1 / math.sqrt(fans(weight)[0]))
+    normal_(bias, rng, 0.0, 1.0)
