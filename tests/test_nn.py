@@ -348,3 +348,30 @@ def test_schedules_and_optimizer_errors():
         optim.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="learning rate must be > 0"):
         optim.Adam([w], lr=0)
+
+
+def _s(x):
+    return 1 / (1 + np.exp(-x))
+
+
+TABLE_5_1 = {  # seed 004, table 5.1 and section 5.1: each activation's derivative in closed form
+    "logistic": (nn.sigmoid, lambda x: _s(x) * (1 - _s(x))),
+    "tanh": (nn.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "hard_logistic": (nn.hard_sigmoid, lambda x: np.where(np.abs(x) < 2, 0.25, 0.0)),
+    "hard_tanh": (nn.hard_tanh, lambda x: np.where(np.abs(x) < 1, 1.0, 0.0)),
+    "relu": (nn.relu, lambda x: (x > 0).astype(float)),
+    "leaky_relu": (nn.leaky_relu, lambda x: np.where(x > 0, 1.0, 0.01)),
+    "elu": (nn.elu, lambda x: np.where(x > 0, 1.0, np.exp(x))),
+    "softplus": (nn.softplus, _s),
+    "softsign": (nn.softsign, lambda x: 1 / (1 + np.abs(x)) ** 2),
+    "swish": (nn.silu, lambda x: _s(x) + x * _s(x) * (1 - _s(x))),
+}
+
+
+@pytest.mark.parametrize("name", TABLE_5_1)
+def test_table_5_1_derivatives(name):
+    f, derivative = TABLE_5_1[name]
+    x = np.linspace(-4, 4, 81)
+    x = x[np.abs(np.abs(x) - np.round(np.abs(x))) > 1e-9] if "hard" in name else x[x != 0]
+    grad = mg.grad(lambda t: f(t).sum())(x)
+    np.testing.assert_allclose(grad.data, derivative(x), rtol=1e-12, atol=1e-12)
