@@ -375,3 +375,23 @@ def test_table_5_1_derivatives(name):
     x = x[np.abs(np.abs(x) - np.round(np.abs(x))) > 1e-9] if "hard" in name else x[x != 0]
     grad = mg.grad(lambda t: f(t).sum())(x)
     np.testing.assert_allclose(grad.data, derivative(x), rtol=1e-12, atol=1e-12)
+
+
+def test_a_whole_model_differentiates_in_both_modes_and_twice():
+    rng = np.random.default_rng(8)
+    model = nn.Sequential(
+        nn.Linear(3, 4, rng=rng, dtype=np.float64),
+        nn.BatchNorm1d(4, dtype=np.float64),
+        nn.ELU(),
+        nn.Linear(4, 2, rng=rng, dtype=np.float64),
+    )
+    labels = np.array([0, 1, 1, 0, 1])
+    loss = lambda x: nn.cross_entropy(model(x), labels) + 1e-2 * nn.l2_penalty(model)
+    x = _x(5, 3)
+    assert mg.gradcheck(loss, x)
+    assert mg.gradgradcheck(loss, x)
+    hessian = mg.hessian(loss)(x)
+    assert hessian.shape == (5, 3, 5, 3)
+    np.testing.assert_allclose(
+        hessian.data.reshape(15, 15), hessian.data.reshape(15, 15).T, atol=1e-10
+    )
