@@ -118,6 +118,9 @@ class CustomOp(Primitive, register=False):
     def name(self) -> str:
         return self.function.name or self.function.__name__
 
+    def params(self) -> dict:
+        return {}  # the name says it all
+
     def forward(self, *args):
         return np.asarray(self.function.forward(self.ctx, *args))
 
@@ -174,6 +177,9 @@ class OnceDifferentiable(Primitive, register=False):
     @property
     def name(self) -> str:
         return f"{self.op_name} (derivative)"
+
+    def params(self) -> dict:
+        return {}
 
     def forward(self, *args):
         return self.value

@@ -114,12 +114,16 @@ class Primitive:
     def _clone(self) -> Primitive:
         """A new, unrecorded node with the same parameters."""
         new = object.__new__(type(self))
-        for name, value in self.params().items():
+        for name, value in self._state().items():
             setattr(new, name, value)
         return new
 
     def params(self) -> dict:
         """The op's parameters (for display in errors and rendered graphs)."""
+        return self._state()
+
+    def _state(self) -> dict:
+        """Every attribute of the subclass (its parameters), not the node's graph links."""
         names = [s for c in type(self).__mro__ for s in getattr(c, "__slots__", ())]
         skip = set(Primitive.__slots__)
         return {n: getattr(self, n) for n in names if n not in skip and hasattr(self, n)}

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.autodiff.mode import no_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import _SEQUENCE, Tensor
 
 
 class Parameter(Tensor):
@@ -32,12 +32,18 @@ class Module:
     def __init__(self) -> None:
         self.training = True
         self._buffers: list[str] = []
+        self._span: tuple[int, int] | None = None
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # The creation numbers of the tensors made by this call lie inside `span`: that is how
+        # rendered graphs group nodes by module.
+        start = next(_SEQUENCE)
+        out = self.forward(*args, **kwargs)
+        self._span = (start, next(_SEQUENCE))
+        return out
 
     # -- reflection ------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -1,0 +1,376 @@
+"""Graphviz drawings of recorded graphs: tensor records and small op nodes, modules as clusters,
+gradient magnitude as colour, values, gradients or tangents on nodes and edges."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import graphviz
+import numpy as np
+
+from minigrad.viz.graph import Graph, backward_values, collect, forward_values, local_derivatives
+
+# A perceptually ordered scale (dark blue -> yellow), log10 of the gradient norm.
+PALETTE = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
+WRONG = "#d62728"
+FONT = "Helvetica"
+
+
+def draw(
+    *outputs,
+    model=None,
+    view: str = "forward",
+    gradient=None,
+    tangents=None,
+    edge_labels: str | None = None,
+    rankdir: str | None = None,
+    collapse: bool = False,
+    depth: int = 1,
+    max_nodes: int | None = None,
+    highlight=(),
+    color: bool | None = None,
+    title: str | None = None,
+) -> graphviz.Digraph:
+    """Draw the graph that computed `outputs`.
+
+    view: "forward" (values), "backward" (each node's gradient d output / d node, computed by a
+    fresh reverse sweep from the first output, edges labelled with the gradient they carry),
+    or "tangent" (forward mode: `tangents={input: tangent}`, each node and edge shows its
+    tangent). `edge_labels="local"` writes the local partial derivative on each edge of a scalar
+    graph. `model` names parameters (`layers.0.weight`) and groups nodes into a cluster per
+    module; `collapse=True` folds each module at `depth` into one node. `max_nodes` keeps the
+    nodes nearest the outputs and folds the rest into one marker. `highlight` lists node indices
+    to draw red (what `gradcheck` found wrong). Node ids are `n<index>` in evaluation order.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor(2.0, requires_grad=True, name="x")
+    >>> dot = draw(x * 3, view="backward")
+    >>> "grad 3" in dot.source and "multiply(·, 3)" in dot.source
+    True
+    """
+    graph = collect(outputs, model)
+    if view == "backward":
+        backward_values(graph, outputs[0], gradient)
+    elif view == "tangent":
+        forward_values(graph, tangents or {})
+    elif view != "forward":
+        raise ValueError(f"draw: view must be 'forward', 'backward' or 'tangent', got {view!r}")
+    if edge_labels == "local":
+        local_derivatives(graph)
+    color = view == "backward" if color is None else color
+    return draw_graph(
+        graph,
+        view=view,
+        edge_labels=edge_labels,
+        rankdir=rankdir,
+        collapse=collapse,
+        depth=depth,
+        max_nodes=max_nodes,
+        highlight=highlight,
+        color=color,
+        title=title,
+    )
+
+
+def draw_graph(
+    graph: Graph,
+    *,
+    view: str = "forward",
+    edge_labels: str | None = None,
+    rankdir: str | None = None,
+    collapse: bool = False,
+    depth: int = 1,
+    max_nodes: int | None = None,
+    highlight=(),
+    color: bool = False,
+    title: str | None = None,
+    current: int | None = None,
+) -> graphviz.Digraph:
+    """Draw an already collected `Graph` (see `draw`); `current` outlines one node (a step)."""
+    drawing = _Drawing(
+        graph, view, edge_labels, rankdir, collapse, depth, max_nodes, set(highlight), color, title
+    )
+    drawing.current = current
+    return drawing.build()
+
+
+class _Drawing:
+    def __init__(
+        self,
+        graph: Graph,
+        view,
+        edge_labels,
+        rankdir,
+        collapse,
+        depth,
+        max_nodes,
+        highlight,
+        color,
+        title,
+    ) -> None:
+        self.graph, self.view, self.edge_labels = graph, view, edge_labels
+        self.collapse, self.depth, self.highlight, self.color = collapse, depth, highlight, color
+        self.current: int | None = None
+        self.dot = graphviz.Digraph(
+            graph_attr={
+                "rankdir": rankdir or ("LR" if len(graph.nodes) <= 16 else "TB"),
+                "fontname": FONT,
+            },
+            node_attr={"fontname": FONT, "fontsize": "10"},
+            edge_attr={"fontname": FONT, "fontsize": "9"},
+        )
+        if title:
+            self.dot.attr(label=title, labelloc="t", fontsize="12")
+        n = len(graph.nodes)
+        self.hidden = set(range(n - max_nodes)) if max_nodes and n > max_nodes else set()
+        self.norms = {k: float(np.linalg.norm(g)) for k, g in graph.grads.items()}
+
+    def build(self) -> graphviz.Digraph:
+        groups = self._groups()
+        clusters: dict[str, list[tuple]] = {}
+        for node in self.graph.nodes:
+            if node.index in self.hidden or node.index in groups:
+                continue
+            clusters.setdefault(node.module or "", []).extend(self._node(node))
+        for module, specs in clusters.items():
+            if module:
+                with self.dot.subgraph(name=f"cluster_{module}") as sub:
+                    sub.attr(
+                        label=self._module_label(module),
+                        style="rounded,dashed",
+                        color="#888888",
+                        fontsize="10",
+                    )
+                    _emit(sub, specs)
+            else:
+                _emit(self.dot, specs)
+        for group in sorted(set(groups.values())):
+            last = max(k for k, g in groups.items() if g == group)  # the module's output
+            fill = self._fill(last) if last in self.norms else "#e8eef7"
+            label = self._module_label(group)
+            if last in self.norms:
+                label += f"\n|grad| of output {self.norms[last]:.2e}"
+            self.dot.node(
+                _group_id(group),
+                label,
+                shape="box3d",
+                style="filled",
+                fillcolor=fill,
+                fontcolor=_ink(fill),
+            )
+        if self.hidden:
+            self.dot.node(
+                "folded",
+                f"... {len(self.hidden)} earlier nodes folded",
+                shape="note",
+                style="dashed",
+            )
+        self._edges(groups)
+        if self.color and self.norms:
+            self._legend()
+        return self.dot
+
+    def _module_label(self, name: str) -> str:
+        kind = self.graph.modules.get(name)
+        return f"{name}: {kind}" if kind else name
+
+    def _groups(self) -> dict[int, str]:
+        if not self.collapse:
+            return {}
+        return {
+            n.index: ".".join(n.module.split(".")[: self.depth])
+            for n in self.graph.nodes
+            if n.module
+        }
+
+    def _node(self, node) -> list[tuple]:
+        """(name, label, attributes) of the tensor record and, for a computed tensor, of its
+        op node and the edge between them."""
+        t = node.tensor
+        wrong = node.index in self.highlight
+        rows = [f"<b>{html.escape(node.name)}</b>  {t.shape} {t.dtype}", f"data {_summary(t.data)}"]
+        if node.index in self.graph.grads:
+            rows.append(f"grad {_summary(self.graph.grads[node.index])}")
+        if node.index in self.graph.tangents:
+            rows.append(f"tangent {_summary(self.graph.tangents[node.index])}")
+        if node.kind != "op":
+            rows.append("leaf, requires grad" if node.kind == "leaf" else "constant")
+        fill = WRONG if wrong else self._fill(node.index)
+        attrs = {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": fill,
+            "fontcolor": _ink(fill),
+        }
+        if node.index == self.current:
+            attrs.update(color="#ff7f0e", penwidth="3")
+        specs = [(_id(node.index), "<" + "<br/>".join(rows) + ">", attrs)]
+        if node.kind == "op":
+            op = t._op
+            params = " ".join(f"{k}={_short(v)}" for k, v in op.params().items())
+            text = " ".join(s for s in (op.name, params) if s)
+            if any(not hasattr(x, "_op") for x in op.inputs):  # show constants in place
+                text += (
+                    "("
+                    + ", ".join("·" if hasattr(x, "_op") else _short(x) for x in op.inputs)
+                    + ")"
+                )
+            specs.append(
+                (
+                    f"op{node.index}",
+                    text,
+                    {
+                        "shape": "ellipse",
+                        "style": "filled",
+                        "fillcolor": "#f2f2f2",
+                        "color": WRONG if wrong else "#555555",
+                        "fontsize": "9",
+                        "penwidth": "2" if wrong else "1",
+                    },
+                )
+            )
+            specs.append((f"op{node.index}", _id(node.index), None))
+        return specs
+
+    def _fill(self, index: int) -> str:
+        if not self.color or index not in self.norms:
+            return "#ffffff" if self.graph.nodes[index].kind == "op" else "#eef4fb"
+        return _palette(self._scale(self.norms[index]))
+
+    def _scale(self, norm: float) -> float:
+        lo, hi = self._range()
+        if norm <= 0:
+            return 0.0
+        return min(1.0, max(0.0, (math.log10(norm) - lo) / max(hi - lo, 1e-9)))
+
+    def _range(self) -> tuple[float, float]:
+        """log10 of the smallest and largest gradient norm, at least one decade apart."""
+        logs = [math.log10(v) for v in self.norms.values() if v > 0]
+        lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
+        if hi - lo < 1:
+            mid = (lo + hi) / 2
+            lo, hi = mid - 0.5, mid + 0.5
+        return lo, hi
+
+    def _edges(self, groups: dict[int, str]) -> None:
+        drawn = set()
+        for e in self.graph.edges:
+            source = self._endpoint(e.source, groups, tensor=True)
+            target = self._endpoint(e.target, groups, tensor=False)
+            if source == target or (source, target) in drawn:
+                continue
+            drawn.add((source, target))
+            label = self._edge_label(e)
+            attrs = {"label": label} if label else {}
+            if self.view == "backward" and e.value is not None:
+                attrs["color"] = "#b03060"
+            self.dot.edge(source, target, **attrs)
+
+    def _endpoint(self, index: int, groups, tensor: bool) -> str:
+        if index in self.hidden:
+            return "folded"
+        if index in groups:
+            return _group_id(groups[index])
+        return _id(index) if tensor else f"op{index}"
+
+    def _edge_label(self, e) -> str:
+        if self.edge_labels == "local" and e.local is not None:
+            return f"d = {_number(e.local)}"
+        if e.value is not None and self.view in ("backward", "tangent"):
+            v = np.asarray(e.value)
+            return (
+                _number(v)
+                if v.size == 1
+                else f"|{'g' if self.view == 'backward' else 't'}| {np.linalg.norm(v):.2e}"
+            )
+        return ""
+
+    def _legend(self) -> None:
+        lo, hi = self._range()
+        rows = "".join(
+            f'<tr><td bgcolor="{_palette(k / 4)}">   </td>'
+            f"<td>{10 ** (lo + (hi - lo) * k / 4):.1e}</td></tr>"
+            for k in range(5)
+        )
+        label = (
+            f'<<table border="0" cellspacing="2"><tr><td colspan="2"><b>|grad|</b>'
+            f"</td></tr>{rows}</table>>"
+        )
+        self.dot.node("legend", label, shape="plaintext")
+
+
+def _emit(graph: graphviz.Digraph, specs: list[tuple]) -> None:
+    for name, label, attrs in specs:
+        if attrs is None:
+            graph.edge(name, label)  # an op node to its output tensor
+        else:
+            graph.node(name, label, **attrs)
+
+
+def _id(index: int) -> str:
+    return f"n{index}"
+
+
+def _group_id(group: str) -> str:
+    return "m_" + group.replace(".", "_")
+
+
+def _palette(x: float) -> str:
+    """Linear interpolation in PALETTE at x in [0, 1]."""
+    x = min(1.0, max(0.0, x)) * (len(PALETTE) - 1)
+    k = min(int(x), len(PALETTE) - 2)
+    a, b = (np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in PALETTE[k : k + 2])
+    r, g, bl = (a + (b - a) * (x - k)).round().astype(int)
+    return f"#{r:02x}{g:02x}{bl:02x}"
+
+
+def _ink(fill: str) -> str:
+    r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+def _number(v) -> str:
+    return f"{float(np.asarray(v).reshape(-1)[0]) + 0.0:.4g}"  # + 0.0: no "-0"
+
+
+def _summary(a) -> str:
+    """Full values for tiny arrays (as micrograd shows scalars), statistics otherwise."""
+    a = np.asarray(a)
+    if a.size == 1:
+        return _number(a)
+    if a.size <= 4:
+        return "[" + ", ".join(f"{v + 0.0:.3g}" for v in a.reshape(-1)) + "]"
+    return f"mean {a.mean():.2g}, std {a.std():.2g}, range [{a.min():.2g}, {a.max():.2g}]"
+
+
+def _short(v) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:.4g}"
+    text = repr(v)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def draw_gradcheck(f, *inputs, model=None, **options) -> tuple[graphviz.Digraph, object]:
+    """Run `gradcheck(f, *inputs)` and draw f's graph at those inputs with the node it blames
+    (the culprit) in red. Returns the drawing and the gradcheck result."""
+    from minigrad.autodiff.graph import toposort
+    from minigrad.gradcheck import _promote, gradcheck
+    from minigrad.tensor import Tensor
+
+    result = gradcheck(f, *inputs, raise_exception=False)
+    xs = [Tensor(a, requires_grad=True) for a in _promote(inputs)]
+    out = f(*xs)
+    outs = list(out) if isinstance(out, tuple | list) else [out]
+    graph = collect(outs, model)
+    highlight = set()
+    if result.culprit is not None:
+        blamed = toposort([o for o in outs if o.requires_grad])[result.culprit.node]
+        highlight.add(graph.node_of(blamed).index)
+    backward_values(graph, outs[0])
+    title = f"gradcheck {'passed' if result else 'FAILED'}"
+    if result.culprit is not None:
+        title += f": culprit {result.culprit}"
+    return draw_graph(
+        graph, view="backward", highlight=highlight, title=title, color=False, **options
+    ), result

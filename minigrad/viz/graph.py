@@ -1,0 +1,179 @@
+"""What a rendered graph shows: the recorded tensors in a stable order, their names and modules,
+and the values that flow in each view (gradients backward, tangents forward)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad.autodiff.reverse import unbroadcast
+from minigrad.tensor import Tensor
+
+
+@dataclass
+class Node:
+    index: int  # position in evaluation order: the stable id `n{index}`
+    tensor: Tensor
+    name: str
+    kind: str  # "op" (computed), "leaf" (requires grad), "const"
+    module: str | None = None  # dotted name of the innermost module that made it
+
+
+@dataclass
+class Edge:
+    source: int  # node index of the input
+    target: int  # node index of the output
+    position: int  # which input of the op
+    value: np.ndarray | None = None  # gradient or tangent carried along the edge
+    local: np.ndarray | None = None  # the local partial derivative d target / d source
+
+
+@dataclass
+class Graph:
+    nodes: list[Node]
+    edges: list[Edge]
+    grads: dict[int, np.ndarray] = field(default_factory=dict)
+    tangents: dict[int, np.ndarray] = field(default_factory=dict)
+    modules: dict[str, str] = field(default_factory=dict)  # dotted name -> "Linear(4, 8, ...)"
+
+    def node_of(self, t: Tensor) -> Node:
+        return self.nodes[self._index[id(t)]]
+
+    def __post_init__(self) -> None:
+        self._index = {id(n.tensor): n.index for n in self.nodes}
+
+
+def collect(outputs, model=None) -> Graph:
+    """Every tensor that `outputs` were computed from (constants included), inputs first, by an
+    iterative depth-first walk in input order: the same graph always gets the same order."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack = [(t, False) for t in reversed(list(outputs))]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._op is not None:
+            for x in reversed(t._op.inputs):
+                if isinstance(x, Tensor) and id(x) not in seen:
+                    stack.append((x, False))
+    names, owners = _module_names(model)
+    spans = _module_spans(model)
+    nodes = []
+    for k, t in enumerate(order):
+        kind = "op" if t._op is not None else "leaf" if t.requires_grad else "const"
+        name = t.name or names.get(id(t)) or f"{'t' if kind == 'op' else kind}{k}"
+        module = owners.get(id(t)) or _innermost(spans, t._seq)
+        nodes.append(Node(k, t, name, kind, module))
+    index = {id(t): k for k, t in enumerate(order)}
+    edges = [
+        Edge(index[id(x)], k, i)
+        for k, t in enumerate(order)
+        if t._op is not None
+        for i, x in enumerate(t._op.inputs)
+        if isinstance(x, Tensor)
+    ]
+    modules = (
+        {}
+        if model is None
+        else {
+            name: f"{type(m).__name__}({m.extra_repr()})"
+            for name, m in model.named_modules()
+            if name
+        }
+    )
+    return Graph(nodes, edges, modules=modules)
+
+
+def _module_names(model):
+    if model is None:
+        return {}, {}
+    names, owners = {}, {}
+    for module_name, module in model.named_modules():
+        for name, value in vars(module).items():
+            if isinstance(value, Tensor):
+                names[id(value)] = f"{module_name}.{name}" if module_name else name
+                owners[id(value)] = module_name or None
+    return names, owners
+
+
+def _module_spans(model) -> list[tuple[int, int, str]]:
+    if model is None:
+        return []
+    return [
+        (*m._span, name) for name, m in model.named_modules() if name and getattr(m, "_span", None)
+    ]
+
+
+def _innermost(spans, seq: int) -> str | None:
+    inside = [(end - start, name) for start, end, name in spans if start < seq < end]
+    return min(inside)[1] if inside else None
+
+
+def backward_values(graph: Graph, output: Tensor, gradient=None) -> None:
+    """Fill `graph.grads` (d output / d node) and each edge's value (the gradient it carries)
+    by a reverse sweep with the rules on arrays; `.grad` is not needed or touched."""
+    root = graph.node_of(output)
+    seed = np.ones(output.shape) if gradient is None else np.asarray(gradient, dtype=float)
+    grads = {root.index: seed.astype(output.dtype)}
+    incoming: dict[int, list[Edge]] = {}
+    for e in graph.edges:
+        incoming.setdefault(e.target, []).append(e)
+    for node in reversed(graph.nodes):
+        g = grads.get(node.index)
+        if g is None or node.kind != "op":
+            continue
+        op = node.tensor._op
+        for e in incoming.get(node.index, []):
+            x = graph.nodes[e.source].tensor
+            if not x.requires_grad:
+                continue
+            gx = unbroadcast(
+                np.asarray(op.vjp(np, e.position, g, node.tensor.data, *op.args)), x.shape
+            )
+            e.value = gx
+            grads[e.source] = gx if e.source not in grads else grads[e.source] + gx
+    graph.grads = grads
+
+
+def forward_values(graph: Graph, tangents: dict) -> None:
+    """Fill `graph.tangents` and each edge's value (the tangent it carries) by a forward sweep
+    with the JVP rules, from `tangents` = {input tensor: tangent}."""
+    values = {graph.node_of(t).index: np.asarray(u, dtype=t.dtype) for t, u in tangents.items()}
+    incoming: dict[int, list[Edge]] = {}
+    for e in graph.edges:
+        incoming.setdefault(e.target, []).append(e)
+    for node in graph.nodes:
+        if node.kind != "op":
+            continue
+        op, out = node.tensor._op, node.tensor.data
+        total = None
+        for e in incoming.get(node.index, []):
+            if e.source in values:
+                part = np.broadcast_to(
+                    op.jvp(np, e.position, values[e.source], out, *op.args), out.shape
+                )
+                e.value = part
+                total = part if total is None else total + part
+        if total is not None:
+            values[node.index] = total
+    graph.tangents = values
+
+
+def local_derivatives(graph: Graph) -> None:
+    """For scalar graphs (every node of size 1): each edge's local partial d target / d source,
+    the number written on the edges of seed 004's figure 5.8."""
+    for e in graph.edges:
+        node = graph.nodes[e.target]
+        source = graph.nodes[e.source].tensor
+        if node.tensor.size != 1 or source.size != 1:
+            continue
+        op = node.tensor._op
+        one = np.ones(source.shape, dtype=source.dtype)
+        e.local = np.asarray(op.jvp(np, e.position, one, node.tensor.data, *op.args))
