@@ -1,4 +1,5 @@
-"""The `minigrad` command: `minigrad check path/to/file.py:MyOp --shapes 3,4`."""
+"""The `minigrad` command: `minigrad check path/to/file.py:MyOp --shapes 3,4` and
+`minigrad draw module:function --shapes 3,4 --out graph.svg`."""
 
 from __future__ import annotations
 
@@ -73,6 +74,32 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def draw(args: argparse.Namespace) -> int:
+    from minigrad.tensor import Tensor
+    from minigrad.viz import GraphvizNotFound, render
+    from minigrad.viz import draw as draw_graph
+
+    f = load(args.target)
+    f = f.apply if isinstance(f, type) and issubclass(f, Function) else f
+    rng = np.random.default_rng(args.seed)
+    inputs = [
+        Tensor(rng.uniform(args.low, args.high, parse_shape(s)), requires_grad=True, name=f"x{k}")
+        for k, s in enumerate(args.shapes or ["3"])
+    ]
+    out = f(*inputs)
+    outs = list(out) if isinstance(out, tuple | list) else [out]
+    if args.view == "backward" and outs[0].size != 1:
+        outs[0] = outs[0].sum()
+    graph = draw_graph(*outs, view=args.view, rankdir=args.rankdir)
+    try:
+        path = render(graph, args.out, format=args.format)
+    except GraphvizNotFound as err:
+        print(err)
+        return 1
+    print(f"{args.target}: {len(graph.body)} statements drawn to {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minigrad", description="minigrad tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fast", action="store_true", help="compare random projections first")
     p.add_argument("--second-order", action="store_true", help="also run gradgradcheck")
     p.set_defaults(run=check)
+    d = commands.add_parser("draw", help="render the computation graph of a function")
+    d.add_argument("target", help="path/to/file.py:function or package.module:function")
+    d.add_argument("--shapes", nargs="+", metavar="SHAPE", help="one shape per input")
+    d.add_argument("--view", choices=["forward", "backward"], default="backward")
+    d.add_argument("--out", default="graph", help="output path (the suffix follows --format)")
+    d.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default="svg")
+    d.add_argument("--rankdir", choices=["LR", "TB"], default=None)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--low", type=float, default=-2.0)
+    d.add_argument("--high", type=float, default=2.0)
+    d.set_defaults(run=draw)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.viz.draw import _summary, draw_graph
+from minigrad.viz.drawing import _summary, draw_graph
 from minigrad.viz.graph import Graph, backward_values, collect, local_derivatives
 from minigrad.viz.output import render
 

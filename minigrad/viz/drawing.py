@@ -135,7 +135,7 @@ class _Drawing:
             clusters.setdefault(node.module or "", []).extend(self._node(node))
         for module, specs in clusters.items():
             if module:
-                with self.dot.subgraph(name=f"cluster_{module}") as sub:
+                with self.dot.subgraph(name=f"cluster_{module.replace('.', '_')}") as sub:
                     sub.attr(
                         label=self._module_label(module),
                         style="rounded,dashed",
