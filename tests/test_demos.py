@@ -43,3 +43,9 @@ def test_numerical_diff_demo_quick(tmp_path):
         best = int(np.argmin(errors))
         assert 0 < best < len(errors) - 1  # a V: worse at both ends than in the middle
         assert 1e-8 <= r["best_eps_central"] <= 1e-3
+
+
+def test_mlp_graph_demo(tmp_path):
+    demo = runpy.run_path(str(DEMOS / "mlp_graph.py"))
+    written = demo["main"](["--out", str(tmp_path), "--depth", "3"])
+    assert all(p.exists() and p.stat().st_size > 0 for p in written)

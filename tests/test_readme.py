@@ -9,7 +9,8 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_readme_snippets_run():
+def test_readme_snippets_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # snippets may write files (out/...)
     snippets = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert len(snippets) >= 2
     namespace: dict = {}
