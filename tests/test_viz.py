@@ -255,3 +255,9 @@ def test_figure_5_8_demo(tmp_path):
     if viz.has_dot():
         assert (tmp_path / "figure_5_8.png").read_bytes()[:4] == b"\x89PNG"
         assert len(list((tmp_path / "frames").glob("*.png"))) == 7
+
+
+def test_jupyter_shows_the_drawing_inline():
+    f, _ = FIGURE["build"]()
+    bundle = viz.draw(f)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"] and "h6" in bundle["image/svg+xml"]
