@@ -33,6 +33,7 @@ class Module:
         self.training = True
         self._buffers: list[str] = []
         self._span: tuple[int, int] | None = None
+        self._forward_hooks: list = []
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")
@@ -43,7 +44,16 @@ class Module:
         start = next(_SEQUENCE)
         out = self.forward(*args, **kwargs)
         self._span = (start, next(_SEQUENCE))
+        for hook in getattr(self, "_forward_hooks", ()):
+            result = hook(self, args, out)
+            out = out if result is None else result
         return out
+
+    def register_forward_hook(self, hook):
+        """Call `hook(module, inputs, output)` after each forward; it may return a replacement
+        output. Returns a handle whose `remove()` detaches it (instruments use this)."""
+        self._forward_hooks.append(hook)
+        return _Handle(self._forward_hooks, hook)
 
     # -- reflection ------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -183,3 +193,12 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self.items)
+
+
+class _Handle:
+    def __init__(self, hooks: list, hook) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
