@@ -100,6 +100,29 @@ def draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def demos_folder() -> Path:
+    """The repository's demos/ folder (the demos are scripts beside the package)."""
+    folder = Path(__file__).resolve().parent.parent / "demos"
+    if not folder.is_dir():
+        raise SystemExit(
+            "minigrad: the demos are scripts in the repository's demos/ folder; "
+            "run this from a checkout installed with `pip install -e .`"
+        )
+    return folder
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = demos_folder()
+    names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    if args.name not in names:
+        raise SystemExit(f"minigrad: no demo {args.name!r}; the demos are: {', '.join(names)}")
+    import runpy
+
+    demo = runpy.run_path(str(folder / f"{args.name}.py"))
+    demo["main"](args.rest)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minigrad", description="minigrad tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--low", type=float, default=-2.0)
     d.add_argument("--high", type=float, default=2.0)
     d.set_defaults(run=draw)
+    r = commands.add_parser(
+        "run", help="run a demo of demos/ (e.g. `minigrad run numerical_diff --quick`)"
+    )
+    r.add_argument("name")
+    r.add_argument("rest", nargs=argparse.REMAINDER, help="the demo's own options")
+    r.set_defaults(run=run)
     args = parser.parse_args(argv)
     return args.run(args)
 

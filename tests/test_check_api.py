@@ -98,3 +98,10 @@ def test_cli_errors_and_shapes():
     with pytest.raises(SystemExit, match="has no 'nope'"):
         main(["check", "numpy:nope"])
     assert np.isfinite(mg.gradcheck(mg.tanh, np.array([0.1])).checks[0].max_abs)
+
+
+def test_cli_runs_a_demo(tmp_path, capsys):
+    assert main(["run", "numerical_diff", "--quick", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "summary.md").exists()
+    with pytest.raises(SystemExit, match="no demo 'nope'.*numerical_diff"):
+        main(["run", "nope"])
