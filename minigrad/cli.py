@@ -123,6 +123,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def tour(args: argparse.Namespace) -> int:
+    from minigrad.lab.tour import main as tour_main
+
+    tour_main(args.rest)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minigrad", description="minigrad tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("name")
     r.add_argument("rest", nargs=argparse.REMAINDER, help="the demo's own options")
     r.set_defaults(run=run)
-    args = parser.parse_args(argv)
+    t = commands.add_parser("tour", help="a few minutes through minigrad, with an HTML report")
+    t.set_defaults(run=tour, rest=[])
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.run not in (run, tour):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.run in (run, tour):
+        args.rest = list(args.rest) + extra  # the demo's own options
     return args.run(args)
 
 
