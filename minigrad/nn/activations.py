@@ -62,10 +62,11 @@ def prelu(x, weight) -> Tensor:
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, alpha (exp(x) - 1) otherwise. NOTE: exp is taken of min(x, 0), so the
-    branch that `where` drops cannot overflow and poison the gradient with inf * 0."""
+    """x for x > 0, alpha (exp(x) - 1) otherwise. NOTE: exp is taken of where(x > 0, 0, x),
+    so the branch that `where` drops cannot overflow and poison the gradient with inf * 0,
+    and the derivative at 0 is that of the left branch, alpha (1 for alpha = 1, as PyTorch)."""
     x = _t(x)
-    return F.where(x > 0, x, (F.exp(F.minimum(x, 0.0)) - 1) * alpha)
+    return F.where(x > 0, x, (F.exp(F.where(x > 0, 0.0, x)) - 1) * alpha)
 
 
 def softplus(x) -> Tensor:
