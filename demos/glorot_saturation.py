@@ -173,8 +173,9 @@ def figures(dataset: str, results: dict, out: Path, steps: int) -> list[str]:
         {f"{a} {i}": [e for _, e in r["curve"]] for (a, i), r in results.items()},
         out / name,
         title=f"{dataset}: test error (figure 11)",
-        xlabel="record (every --record-every steps)",
+        xlabel="SGD step (mini-batches of 10)",
         ylabel="test error",
+        x=[s for s, _ in next(iter(results.values()))["curve"]],
     )
     return files + [name]
 

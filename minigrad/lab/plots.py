@@ -57,12 +57,14 @@ def curves(
     xlabel: str = "epoch",
     ylabel: str = "",
     logy: bool = False,
+    x=None,
 ) -> Path:
-    """Several named curves on one axis (learning speed per layer, error curves)."""
+    """Several named curves on one axis (learning speed per layer, error curves), against
+    `x` (default 1, 2, ...)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, y in series.items():
-        ax.plot(np.arange(1, len(y) + 1), y, label=name)
+        ax.plot(np.arange(1, len(y) + 1) if x is None else x, y, label=name)
     if logy:
         ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
