@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.lab.plots import pyplot as _pyplot
 
 LEAK, PRELU_A, ELU_ALPHA = 0.01, 0.25, 1.0
 # maxout example: k = 4 tangents of the convex x^2 / 4 at -3, -1, 1, 3 (slope p / 2, intercept
@@ -155,15 +156,6 @@ def extra_checks(x: np.ndarray) -> dict:
             np.abs(reverse_derivative(nn.gelu, x) - exact_dgelu).max()
         ),
     }
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _style(ax, title: str, ylabel: str) -> None:

@@ -31,6 +31,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
+from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
 HIDDEN = (100, 100, 100)
@@ -117,15 +118,6 @@ def train(batch_norm: bool, data: dict, cfg: argparse.Namespace) -> dict:
     record["all_percentiles"] = probe.all_percentiles
     record["seconds"] = time.perf_counter() - start
     return record
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_accuracy(runs: dict, path: Path) -> None:

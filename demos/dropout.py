@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from minigrad import nn, optim
 from minigrad.data import load_mnist
+from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit
 
 FULL = {"train": 2000, "width": 512, "epochs": 100, "test": 10000}
@@ -68,15 +69,6 @@ def train(dropout: bool, data: dict, cfg: argparse.Namespace) -> dict:
         bar.set_postfix(test_error=f"{curves['test_error'][-1]:.4f}")
     curves["seconds"] = time.perf_counter() - start
     return curves
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot(runs: dict, path: Path) -> None:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from minigrad import nn, optim
 from minigrad.data import load_mnist
+from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit, format_table, grid_search, random_search
 
 LR_RANGE = (1e-3, 1.0)
@@ -115,15 +116,6 @@ def standard_error(accuracy: float, n: int) -> float:
 
 def best(rows: list[dict]) -> dict:
     return max(rows, key=lambda r: r["val_accuracy"])
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot(results: dict, n_val: int, path: Path) -> None:

@@ -38,6 +38,7 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
 from minigrad.lab import Monitor
+from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
 HIDDEN = (500, 400, 300, 200, 100)
@@ -161,15 +162,6 @@ def deep_relu(data: dict, cfg: argparse.Namespace) -> dict[str, list[float]]:
             label = f"{name}, lr {lr:g}"
             curves[label] = train_steps(model, data["train"], cfg.deep_steps, lr, rng, label)
     return curves
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_histograms(tanh: dict, path: Path) -> None:

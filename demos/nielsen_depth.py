@@ -25,6 +25,7 @@ from minigrad import nn, optim
 from minigrad.data import load_mnist
 from minigrad.lab import learning_speed
 from minigrad.lab.plots import curves
+from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.tensor import Tensor
 from minigrad.training import evaluate, fit
 
@@ -170,15 +171,6 @@ def full_batch_speeds(x: np.ndarray, t: np.ndarray, budget: Budget, seed: int) -
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_accuracy(table: dict, path: Path) -> None:

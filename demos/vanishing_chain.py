@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad.lab import plots
+from minigrad.lab.plots import pyplot as _pyplot
 
 TARGET = 0.0  # y: the cost is (a_L - y)^2 / 2, so dC/da_L = a_L - y
 
@@ -147,15 +148,6 @@ def describe(regime: dict) -> dict:
         "max_abs_z": regime["max_abs_z"],
         "draws": int(g.shape[1]),
     }
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_per_layer(standard: dict, exploding: dict, stats: dict, path: Path) -> None:

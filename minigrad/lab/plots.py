@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot with the file-writing Agg backend (no screen needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,7 +20,7 @@ def _pyplot():
 def activation_stats(records: dict, path, title: str = "") -> Path:
     """Glorot and Bengio's figures 2 and 3: per layer, the mean (line) and standard deviation
     (band) of the activations over training, and their 98th percentile."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     for k, (name, r) in enumerate(records.items()):
         a = r.arrays()
@@ -39,7 +40,7 @@ def histograms(
     values: dict[str, np.ndarray], path, title: str = "", bins: int = 60, log: bool = False
 ) -> Path:
     """One histogram per layer on shared axes (figures 4, 6, 7 and 8 of the paper)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for k, (name, v) in enumerate(values.items()):
         ax.hist(v, bins=bins, histtype="step", color=f"C{k}", label=name, density=True)
@@ -61,7 +62,7 @@ def curves(
 ) -> Path:
     """Several named curves on one axis (learning speed per layer, error curves), against
     `x` (default 1, 2, ...)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, y in series.items():
         ax.plot(np.arange(1, len(y) + 1) if x is None else x, y, label=name)
