@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.lab import sigmoid_steps
 from minigrad.numerical import central_jacobian
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
 
@@ -42,17 +43,8 @@ def leaves(requires_grad: bool = True) -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]
 
 
 def decompose(x, w, b) -> list[mg.Tensor]:
-    """The six elementary steps of figure 5.8, named h1..h6: h6 = 1 / (exp(-(w x + b)) + 1)."""
-    h1 = x * w
-    h2 = h1 + b
-    h3 = -h2
-    h4 = h3.exp()
-    h5 = h4 + 1
-    h6 = 1 / h5
-    steps = [h1, h2, h3, h4, h5, h6]
-    for k, h in enumerate(steps, start=1):
-        h.name = f"h{k}"
-    return steps
+    """The six elementary steps of figure 5.8, named h1..h6 (minigrad.lab.sigmoid_steps)."""
+    return sigmoid_steps(x, w, b)
 
 
 def forward_mode(wrt: str) -> list[float]:

@@ -16,6 +16,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.lab import sigmoid_steps
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
 
 
@@ -24,15 +25,7 @@ def build():
     x = mg.tensor(1.0, dtype=np.float64, name="x")
     w = mg.tensor(0.0, dtype=np.float64, requires_grad=True, name="w")
     b = mg.tensor(0.0, dtype=np.float64, requires_grad=True, name="b")
-    h1 = x * w
-    h2 = h1 + b
-    h3 = -h2
-    h4 = h3.exp()
-    h5 = h4 + 1
-    h6 = 1 / h5
-    for k, h in enumerate([h1, h2, h3, h4, h5, h6], start=1):
-        h.name = f"h{k}"
-    return h6, w
+    return sigmoid_steps(x, w, b)[-1], w
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -13,22 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad as mg
+from minigrad.lab import sigmoid_steps
 from minigrad.numerical import central_jacobian
 
 
 def decomposed(x, w, b):
-    """The six elementary steps of figure 5.8, each named and kept for printing."""
-    h1 = x * w
-    h2 = h1 + b
-    h3 = -h2
-    h4 = h3.exp()
-    h5 = h4 + 1
-    h6 = 1 / h5
-    steps = [h1, h2, h3, h4, h5, h6]
-    for k, h in enumerate(steps, start=1):
-        h.name = f"h{k}"
+    """The six elementary steps of figure 5.8, each kept for printing."""
+    steps = sigmoid_steps(x, w, b)
+    for h in steps:
         h.retain_grad()
-    return h6, steps
+    return steps[-1], steps
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ learning speed, Jacobian singular values, histograms; plotting helpers in `minig
 
 from minigrad.lab.jacobian import layer_jacobian_singular_values, mean_singular_value
 from minigrad.lab.monitor import PERCENTILES, LayerRecord, Monitor, learning_speed, saturated
+from minigrad.lab.seed_graph import sigmoid_steps
 
 __all__ = [
     "PERCENTILES",
@@ -12,4 +13,5 @@ __all__ = [
     "learning_speed",
     "mean_singular_value",
     "saturated",
+    "sigmoid_steps",
 ]

@@ -20,6 +20,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import nn, optim, viz
 from minigrad.data import shapeset_3x2
+from minigrad.lab.seed_graph import sigmoid_steps
 
 
 class Softsign(mg.Function):
@@ -56,17 +57,10 @@ def seed_example() -> tuple[str, str]:
     b = mg.tensor(0.0, dtype=np.float64, requires_grad=True, name="b")
     w = mg.tensor(0.0, dtype=np.float64, requires_grad=True, name="w")
 
-    def steps(w):
-        hs = [x * w]
-        for f in (lambda h: h + b, lambda h: -h, mg.exp, lambda h: h + 1, lambda h: 1 / h):
-            hs.append(f(hs[-1]))
-        for k, h in enumerate(hs, start=1):
-            h.name = f"h{k}"
-        return hs
-
     with mg.dual_level():
-        tangents = [mg.unpack_dual(h).tangent.item() for h in steps(mg.make_dual(w, 1.0))]
-    hs = steps(w)
+        dual_w = mg.make_dual(w, 1.0)
+        tangents = [mg.unpack_dual(h).tangent.item() for h in sigmoid_steps(x, dual_w, b)]
+    hs = sigmoid_steps(x, w, b)
     for h in hs:
         h.retain_grad()
     hs[-1].backward()
