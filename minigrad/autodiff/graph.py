@@ -137,8 +137,9 @@ def _shapes(args) -> str:
     return ", ".join(str(np.shape(a)) for a in args)
 
 
-def toposort(roots) -> list[Tensor]:
-    """Tensors that require grad and are reachable from `roots`, inputs before outputs.
+def toposort(roots, constants: bool = False) -> list[Tensor]:
+    """Tensors that require grad (and, with `constants`, every other tensor input too) and are
+    reachable from `roots`, inputs before outputs.
 
     Iterative depth-first search (no recursion, so a 100,000-op chain is fine); the order
     is deterministic because inputs are visited in list order.
@@ -157,6 +158,6 @@ def toposort(roots) -> list[Tensor]:
         stack.append((t, True))
         if t._op is not None:
             for x in reversed(t._op.inputs):
-                if isinstance(x, Tensor) and x._requires_grad and id(x) not in seen:
+                if isinstance(x, Tensor) and (constants or x._requires_grad) and id(x) not in seen:
                     stack.append((x, False))
     return order

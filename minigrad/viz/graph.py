@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.reverse import unbroadcast
 from minigrad.tensor import Tensor
 
@@ -47,22 +48,7 @@ class Graph:
 def collect(outputs, model=None) -> Graph:
     """Every tensor that `outputs` were computed from (constants included), inputs first, by an
     iterative depth-first walk in input order: the same graph always gets the same order."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack = [(t, False) for t in reversed(list(outputs))]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._op is not None:
-            for x in reversed(t._op.inputs):
-                if isinstance(x, Tensor) and id(x) not in seen:
-                    stack.append((x, False))
+    order = toposort(list(outputs), constants=True)
     names, owners = _module_names(model)
     spans = _module_spans(model)
     nodes = []
