@@ -31,6 +31,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
+from minigrad.lab.demo import demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
@@ -233,11 +234,7 @@ def load_data(path, test: int, probe: int) -> dict:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/batchnorm"))
-    parser.add_argument("--quick", action="store_true", help="a tiny run (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("batchnorm", __doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="training steps (50000, as the paper)")
     parser.add_argument("--eval-every", type=int, help="steps between measurements (500)")
     parser.add_argument("--test", type=int, help="test images for the accuracy (10000)")
@@ -245,10 +242,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (both)")
     parser.add_argument("--unit", type=int, default=0, help="which sigmoid to follow")
     parser.add_argument("--level", type=float, default=0.95, help="accuracy to time")
-    cfg = parser.parse_args(argv)
-    for key, value in (QUICK if cfg.quick else FULL).items():
-        if getattr(cfg, key) is None:
-            setattr(cfg, key, value)
+    cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 
 

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from minigrad import nn, optim
 from minigrad.data import load_mnist
+from minigrad.lab.demo import demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit
 
@@ -131,20 +132,13 @@ def summary(runs: dict, cfg: argparse.Namespace) -> str:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/dropout"))
-    parser.add_argument("--quick", action="store_true", help="a tiny run (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("dropout", __doc__.splitlines()[0])
     parser.add_argument("--train", type=int, help="training images used (2000)")
     parser.add_argument("--width", type=int, help="units per hidden layer (512)")
     parser.add_argument("--epochs", type=int, help="epochs (100)")
     parser.add_argument("--test", type=int, help="test images (10000)")
     parser.add_argument("--lr", type=float, default=0.02, help="SGD learning rate")
-    cfg = parser.parse_args(argv)
-    for key, value in (QUICK if cfg.quick else FULL).items():
-        if getattr(cfg, key) is None:
-            setattr(cfg, key, value)
+    cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 
 

@@ -38,6 +38,7 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
 from minigrad.lab import Monitor
+from minigrad.lab.demo import demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
@@ -375,21 +376,14 @@ QUICK = {"steps": 30, "deep_width": 32, "deep_steps": 40, "probe": 256, "test": 
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/init_study"))
-    parser.add_argument("--quick", action="store_true", help="tiny runs (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("init_study", __doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="SGD steps of the tanh networks (300)")
     parser.add_argument("--deep-depth", type=int, default=30)
     parser.add_argument("--deep-width", type=int, help="width of the deep ReLU network (256)")
     parser.add_argument("--deep-steps", type=int, help="SGD steps of the deep network (500)")
     parser.add_argument("--probe", type=int, help="images for the activation statistics")
     parser.add_argument("--test", type=int, help="test images for the accuracy")
-    cfg = parser.parse_args(argv)
-    for key, value in (QUICK if cfg.quick else FULL).items():
-        if getattr(cfg, key) is None:
-            setattr(cfg, key, value)
+    cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 
 
