@@ -13,6 +13,7 @@ from minigrad.autodiff.mode import enable_grad, is_grad_enabled, no_grad
 from minigrad.creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     ones,
@@ -142,6 +143,7 @@ __all__ = [
     "eye",
     "flatten",
     "full",
+    "from_numpy",
     "full_like",
     "get_default_dtype",
     "grad",

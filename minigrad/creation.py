@@ -4,65 +4,99 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.dtypes import as_array, get_default_dtype
+from minigrad.dtypes import as_array, check_dtype, get_default_dtype
 from minigrad.tensor import Tensor
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    """A new leaf tensor holding a copy of `data`.
+    """A new leaf tensor holding a copy of `data` (later changes to `data` do not reach it).
 
     >>> import minigrad as mg
     >>> mg.tensor([1, 2]).dtype, mg.tensor([1.0, 2.0]).dtype
     (dtype('int64'), dtype('float32'))
     """
-    arr = np.array(as_array(data, dtype), copy=True)
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
 
 
-def _shape(shape) -> tuple[int, ...]:
+def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A leaf tensor that shares `array`'s memory (no copy), as PyTorch's `from_numpy`.
+
+    Changes made through the tensor's in-place methods are seen by its version counter;
+    changes made directly to `array` are not, so do not change `array` while a graph that
+    used the tensor may still be differentiated.
+
+    >>> import numpy as np, minigrad as mg
+    >>> a = np.zeros(2)
+    >>> t = mg.from_numpy(a)
+    >>> a[0] = 5.0
+    >>> t
+    tensor([5., 0.], dtype=float64)
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"from_numpy: expected a NumPy array, got {type(array).__name__}; use mg.tensor "
+            "for other data"
+        )
+    return Tensor._leaf(as_array(array), requires_grad=requires_grad, name=name)
+
+
+def _shape(shape, what: str = "shape") -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = shape[0]
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(
+                f"{what}: a shape is made of non-negative integers, got {tuple(shape)!r:.60}"
+            )
     return tuple(int(n) for n in shape)
 
 
+def _dtype(dtype):
+    return get_default_dtype() if dtype is None else check_dtype(dtype)
+
+
 def _filled(fill, shape, dtype, requires_grad, name) -> Tensor:
-    arr = np.full(shape, fill, dtype=dtype or get_default_dtype())
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    arr = np.full(shape, fill, dtype=_dtype(dtype))
+    return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Zeros of the given shape (`zeros(2, 3)` or `zeros((2, 3))`), default float dtype."""
-    return _filled(0, _shape(shape), dtype, requires_grad, name)
+    return _filled(0, _shape(shape, "zeros"), dtype, requires_grad, name)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Ones of the given shape, default float dtype."""
-    return _filled(1, _shape(shape), dtype, requires_grad, name)
+    return _filled(1, _shape(shape, "ones"), dtype, requires_grad, name)
 
 
 def full(
     shape, fill_value, dtype=None, requires_grad: bool = False, name: str | None = None
 ) -> Tensor:
     """`fill_value` everywhere; the dtype follows the value (a float gives the default)."""
-    if dtype is None:
-        dtype = as_array(fill_value).dtype
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad, name=name)
+    dtype = as_array(fill_value).dtype if dtype is None else check_dtype(dtype)
+    shape = _shape((shape,) if isinstance(shape, int | np.integer) else tuple(shape), "full")
+    arr = np.full(shape, fill_value, dtype=dtype)
+    return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, stop): int64 for int arguments, else default float."""
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
     if dtype is None and not all(isinstance(v, int) for v in (start, stop, step)):
         dtype = get_default_dtype()
-    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+    arr = np.arange(start, stop, step, dtype=None if dtype is None else check_dtype(dtype))
+    return Tensor._leaf(arr, requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (n x m), default float dtype."""
-    arr = np.eye(n, m, dtype=dtype or get_default_dtype())
-    return Tensor(arr, requires_grad=requires_grad)
+    _shape((n,) if m is None else (n, m), "eye")
+    arr = np.eye(n, m, dtype=_dtype(dtype))
+    return Tensor._leaf(arr, requires_grad=requires_grad)
 
 
 def randn(
@@ -73,8 +107,8 @@ def randn(
     name: str | None = None,
 ) -> Tensor:
     """Standard normal samples drawn from `rng` (no hidden global seed)."""
-    arr = rng.standard_normal(_shape(shape)).astype(dtype or get_default_dtype())
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    arr = _generator(rng, "randn").standard_normal(_shape(shape, "randn")).astype(_dtype(dtype))
+    return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
 def rand(
@@ -85,12 +119,21 @@ def rand(
     name: str | None = None,
 ) -> Tensor:
     """Uniform samples on [0, 1) drawn from `rng`."""
-    arr = rng.random(_shape(shape)).astype(dtype or get_default_dtype())
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    arr = _generator(rng, "rand").random(_shape(shape, "rand")).astype(_dtype(dtype))
+    return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
+
+
+def _generator(rng, what: str) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{what}: rng must be a np.random.Generator (e.g. np.random.default_rng(0)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng
 
 
 def _like_dtype(x, dtype):
-    return dtype or np.asarray(x).dtype
+    return np.asarray(x).dtype if dtype is None else dtype
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -25,17 +25,50 @@ def get_default_dtype() -> np.dtype:
     return _DEFAULT[0]
 
 
-def as_array(data, dtype=None) -> np.ndarray:
+#: The dtype kinds a tensor may hold: bool, signed and unsigned integers, floats.
+KINDS = "biuf"
+
+
+def check_dtype(dtype, what: str = "tensor") -> np.dtype:
+    """`dtype` as a NumPy dtype that a tensor may hold, else a TypeError saying what to do."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{what}: {dtype!r:.60} is not a dtype ({err})") from None
+    if dtype.kind not in KINDS:
+        raise TypeError(
+            f"{what}: dtype {dtype} is not supported; tensors hold bool, integer or float data "
+            "(convert it first, e.g. with np.asarray(data, dtype=np.float64))"
+        )
+    return dtype
+
+
+def as_array(data, dtype=None, copy: bool = False) -> np.ndarray:
     """NumPy arrays keep their dtype; Python floats and lists of floats get the default dtype;
-    Python ints and bools stay integer and bool."""
+    Python ints and bools stay integer and bool. Strings, objects, dates and complex numbers
+    are refused. With `copy`, the result never shares memory with `data`."""
     if hasattr(data, "_requires_grad"):  # a Tensor
         data = data.data
+    if dtype is not None:
+        dtype = check_dtype(dtype)
     if isinstance(data, np.ndarray | np.generic):
-        arr = np.asarray(data)
+        arr = np.array(data, copy=True) if copy else np.asarray(data)
     else:
-        arr = np.asarray(data)
-        if arr.dtype.kind not in "biufc":
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {data!r:.60}")
+        try:
+            arr = np.asarray(data)
+        except ValueError as err:  # ragged lists
+            raise ValueError(f"cannot make a tensor from {_describe(data)}: {err}") from None
         if arr.dtype.kind == "f" and dtype is None:
             dtype = _DEFAULT[0]
+    if arr.dtype.kind not in KINDS:
+        raise TypeError(
+            f"cannot make a tensor from {_describe(data)}: its dtype {arr.dtype} is not "
+            "bool, integer or float"
+        )
     return arr if dtype is None else arr.astype(dtype, copy=False)
+
+
+def _describe(data) -> str:
+    if isinstance(data, np.ndarray):
+        return f"an array of dtype {data.dtype} and shape {data.shape}"
+    return f"{type(data).__name__} {data!r:.60}"

@@ -24,6 +24,7 @@ from minigrad.ops.elementwise import (
     Log,
     Log1p,
     Maximum,
+    Minimum,
     Multiply,
     Negative,
     Power,
@@ -34,9 +35,10 @@ from minigrad.ops.elementwise import (
     Where,
 )
 from minigrad.ops.linalg import Einsum, MatMul
-from minigrad.ops.reduce import LogSoftmax, Max, Sum, kept_shape, normalize_axis
+from minigrad.ops.reduce import LogSoftmax, Max, Min, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
 from minigrad.tensor import Tensor
+from minigrad.validate import integer, ints
 
 _SCALARS = (int, float, bool, np.ndarray, np.generic)
 
@@ -116,9 +118,9 @@ def sigmoid(x) -> Tensor:
 
 
 def relu(x) -> Tensor:
-    """max(x, 0). NOTE: relu'(0) := 0, as PyTorch."""
+    """max(x, 0). NOTE: relu'(0) := 0, as PyTorch; NaN stays NaN (NaN <= 0 is false)."""
     x = _tensor(x)
-    return where(x > 0, x, 0.0)
+    return where(x <= 0, 0, x)
 
 
 def abs(x) -> Tensor:  # noqa: A001 (NumPy's name)
@@ -130,7 +132,7 @@ def maximum(x, y) -> Tensor:
 
 
 def minimum(x, y) -> Tensor:
-    return negative(maximum(negative(x), negative(y)))
+    return _apply(Minimum(), x, y)
 
 
 def clip(x, a_min=None, a_max=None) -> Tensor:
@@ -212,7 +214,7 @@ def argmin(x, axis=None, keepdims=False) -> Tensor:
 
 # -- reductions ------------------------------------------------------------------------
 def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return _apply(Sum(normalize_axis(axis, np.ndim(x)), keepdims), x)
+    return _apply(Sum(normalize_axis(axis, np.ndim(x), "sum"), keepdims), x)
 
 
 def mean(x, axis=None, keepdims=False) -> Tensor:
@@ -220,27 +222,32 @@ def mean(x, axis=None, keepdims=False) -> Tensor:
 
 
 def var(x, axis=None, ddof=0, keepdims=False) -> Tensor:
-    """Mean squared deviation from the mean, divided by (n - ddof) (NumPy's convention)."""
+    """Mean squared deviation from the mean, divided by max(n - ddof, 0) (NumPy's
+    convention: inf or NaN, not a negative variance, when ddof >= n)."""
     d = x - mean(x, axis, keepdims=True)
-    return sum(d * d, axis, keepdims) / (_count(x, axis) - ddof)
+    return sum(d * d, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
 
 
 def std(x, axis=None, ddof=0, keepdims=False) -> Tensor:
-    return sqrt(var(x, axis, ddof, keepdims))
+    """sqrt(var). NOTE: where the spread is 0, std is not differentiable (it is a norm at its
+    kink) and its derivative is taken as 0, as abs'(0) := 0; sqrt'(0) = inf would make it NaN."""
+    v = var(x, axis, ddof, keepdims)
+    flat = v == 0
+    return where(flat, 0, sqrt(where(flat, 1, v)))
 
 
 def max(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return _apply(Max(normalize_axis(axis, np.ndim(x)), keepdims), x)
+    return _apply(Max(normalize_axis(axis, np.ndim(x), "max"), keepdims), x)
 
 
 def min(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return negative(max(negative(x), axis, keepdims))
+    return _apply(Min(normalize_axis(axis, np.ndim(x), "min"), keepdims), x)
 
 
 def prod(x, axis=None, keepdims=False) -> Tensor:
     """Product over `axis`, as a tree of pairwise products: exact where entries are 0."""
     x = _tensor(x)
-    axes = normalize_axis(axis, x.ndim)
+    axes = normalize_axis(axis, x.ndim, "prod")
     rest = [a for a in range(x.ndim) if a not in axes]
     out_shape = kept_shape(x.shape, axes) if keepdims else tuple(x.shape[a] for a in rest)
     y = reshape(transpose(x, rest + list(axes)), tuple(x.shape[a] for a in rest) + (-1,))
@@ -257,15 +264,18 @@ def prod(x, axis=None, keepdims=False) -> Tensor:
 
 def _count(x, axis) -> int:
     shape = _shape_of(x)
-    return math.prod(shape[a] for a in normalize_axis(axis, len(shape)))
+    return math.prod(shape[a] for a in normalize_axis(axis, len(shape), "mean"))
 
 
 def logsumexp(x, axis=None, keepdims=False) -> Tensor:
-    """log(sum(exp(x))), stable for large |x|: the max is subtracted first."""
+    """log(sum(exp(x))), stable for large |x|: the max is subtracted first. Over an empty
+    axis it is log(0) = -inf, as SciPy's."""
     x = _tensor(x)
-    m = _stop_max(x, axis)
-    out = log(sum(exp(x - m), axis, keepdims=True)) + m
-    return out if keepdims else squeeze(out, axis)
+    axes = normalize_axis(axis, x.ndim, "logsumexp")
+    m = _stop_max(x, axes)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for empty axes
+        out = log(sum(exp(x - m), axes, keepdims=True)) + m
+    return out if keepdims else squeeze(out, axes)
 
 
 def softmax(x, axis=-1) -> Tensor:
@@ -275,44 +285,55 @@ def softmax(x, axis=-1) -> Tensor:
 
 def log_softmax(x, axis=-1) -> Tensor:
     """x - logsumexp(x) along `axis`, stable for large |x|."""
-    (axis,) = normalize_axis(axis, np.ndim(x))
-    return _apply(LogSoftmax(axis), x)
+    return _apply(LogSoftmax(_axis(axis, np.ndim(x), "log_softmax")), x)
 
 
-def _stop_max(x: Tensor, axis) -> np.ndarray:
-    """The max along `axis` as a constant (the functions above do not depend on it), with
-    non-finite maxima replaced by 0 so that an all -inf slice stays -inf, not NaN."""
-    m = np.max(x.data, axis=axis, keepdims=True)
+def _stop_max(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
+    """The max along `axes` as a constant (the functions above do not depend on it), with
+    non-finite maxima replaced by 0 so that an all -inf slice stays -inf, not NaN; 0 over
+    empty axes (nothing to subtract from)."""
+    if any(x.shape[a] == 0 for a in axes):
+        return np.zeros(kept_shape(x.shape, axes))
+    m = np.max(x.data, axis=axes, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
 
 
 # -- shape -----------------------------------------------------------------------------
 def reshape(x, shape) -> Tensor:
-    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(n) for n in shape)
-    return _apply(Reshape(shape), x)
+    return _apply(Reshape(ints(shape, "reshape", "shape")), x)
+
+
+def _axis(axis, ndim: int, op: str) -> int:
+    """One axis (an int, negative from the end) checked against `ndim`, as a non-negative int."""
+    return normalize_axis(integer(axis, op, "axis"), ndim, op)[0]
 
 
 def transpose(x, axes=None) -> Tensor:
+    """Permute the axes (reverse them if `axes` is None); negative axes count from the end."""
     ndim = np.ndim(x)
-    axes = (
-        tuple(reversed(range(ndim)))
-        if axes is None
-        else tuple(int(a) % builtins.max(ndim, 1) for a in axes)
-    )
-    if sorted(axes) != list(range(ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of {ndim} axes")
+    if axes is None:
+        axes = tuple(reversed(range(ndim)))
+    else:
+        given = ints(axes, "transpose", "axes")
+        if len(given) != ndim:
+            raise ValueError(
+                f"transpose: axes {given} are not a permutation of the {ndim} axes of an "
+                f"array of shape {np.shape(x)}"
+            )
+        axes = normalize_axis(given, ndim, "transpose", sort=False)
     return _apply(Transpose(axes), x)
 
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
-    axes = list(range(np.ndim(x)))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return transpose(x, axes)
+    ndim = np.ndim(x)
+    a, b = _axis(axis1, ndim, "swapaxes"), _axis(axis2, ndim, "swapaxes")
+    axes = list(range(ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return _apply(Transpose(tuple(axes)), x)
 
 
 def broadcast_to(x, shape) -> Tensor:
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _apply(BroadcastTo(shape), x)
+    return _apply(BroadcastTo(ints(shape, "broadcast_to", "shape")), x)
 
 
 def squeeze(x, axis=None) -> Tensor:
@@ -321,7 +342,7 @@ def squeeze(x, axis=None) -> Tensor:
     if axis is None:
         axes = tuple(a for a, n in enumerate(shape) if n == 1)
     else:
-        axes = normalize_axis(axis, len(shape))
+        axes = normalize_axis(axis, len(shape), "squeeze")
         if any(shape[a] != 1 for a in axes):
             raise ValueError(f"squeeze: axis {axis} of shape {shape} does not have length 1")
     return reshape(x, tuple(n for a, n in enumerate(shape) if a not in axes))
@@ -330,7 +351,8 @@ def squeeze(x, axis=None) -> Tensor:
 def expand_dims(x, axis) -> Tensor:
     """Insert axes of length 1 at the positions `axis` of the result."""
     shape = list(np.shape(x))
-    for a in normalize_axis(axis, len(shape) + (1 if isinstance(axis, int) else len(axis))):
+    axes = ints(axis, "expand_dims", "axis")
+    for a in normalize_axis(axes, len(shape) + len(axes), "expand_dims"):
         shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
@@ -341,34 +363,66 @@ def flatten(x) -> Tensor:
 
 def getitem(x, index) -> Tensor:
     """x[index] with basic, integer-array and boolean indices."""
-    return _apply(GetItem(_normalize_index(index)), x)
+    return _apply(GetItem(_normalize_index(index, np.shape(x))), x)
 
 
-def _normalize_index(index) -> tuple:
+def _normalize_index(index, shape: tuple[int, ...]) -> tuple:
+    """`index` as a tuple in which boolean masks are integer arrays (their nonzero positions),
+    after checking it against `shape` as NumPy would (a mask must match the axes it covers)."""
     index = index if isinstance(index, tuple) else (index,)
     out = []
+    masks = False
     for k in index:
         if isinstance(k, Tensor):
             k = k.data
         elif isinstance(k, list):
             k = np.asarray(k)
         if isinstance(k, np.ndarray) and k.dtype == bool:
+            masks = True
             out.extend(np.nonzero(k))
+        elif isinstance(k, np.ndarray) and k.dtype.kind not in "iu":
+            raise IndexError(
+                f"getitem: arrays used as indices must be of integer or boolean type, got {k.dtype}"
+            )
         elif isinstance(k, np.integer):
             out.append(int(k))
         else:
             out.append(k)
+    if masks:  # NumPy checks each mask's shape; the integer positions alone would not
+        try:
+            np.broadcast_to(np.empty((), dtype=bool), shape)[index]
+        except IndexError as err:
+            raise IndexError(f"getitem: {err}; indexed shape {shape}") from None
     return tuple(out)
 
 
 def concatenate(xs, axis=0) -> Tensor:
+    if isinstance(xs, Tensor | np.ndarray):
+        raise TypeError(
+            "concatenate: expected a list or tuple of tensors, got one "
+            f"{type(xs).__name__}; write concatenate([a, b], axis)"
+        )
     xs = [_operand(x) for x in xs]
     if not xs:
         raise ValueError("concatenate: need at least one tensor")
-    return _apply(Concatenate(int(axis) % builtins.max(np.ndim(xs[0]), 1)), *xs)
+    if axis is None:
+        raise ValueError("concatenate: axis=None is not supported; flatten the tensors first")
+    ndims = {np.ndim(x) for x in xs}
+    if len(ndims) > 1 or 0 in ndims:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ValueError(
+            f"concatenate: all inputs need the same number of dimensions, at least 1; got "
+            f"shapes {shapes}"
+        )
+    return _apply(Concatenate(_axis(axis, ndims.pop(), "concatenate")), *xs)
 
 
 def stack(xs, axis=0) -> Tensor:
+    if isinstance(xs, Tensor | np.ndarray):
+        raise TypeError(
+            f"stack: expected a list or tuple of tensors, got one {type(xs).__name__}; "
+            "write stack([a, b], axis)"
+        )
     xs = list(xs)
     shapes = {np.shape(x) for x in xs}
     if len(shapes) > 1:
@@ -378,17 +432,23 @@ def stack(xs, axis=0) -> Tensor:
 
 def split(x, indices_or_sections, axis=0) -> list[Tensor]:
     """Split along `axis` into equal sections, or at the given indices (NumPy's rules)."""
-    n = np.shape(x)[axis]
-    if isinstance(indices_or_sections, int):
+    shape = np.shape(x)
+    axis = _axis(axis, len(shape), "split")
+    n = shape[axis]
+    if isinstance(indices_or_sections, int | np.integer):
+        if indices_or_sections < 1:
+            raise ValueError(
+                f"split: the number of sections must be at least 1, got {indices_or_sections}"
+            )
         if n % indices_or_sections:
             raise ValueError(
                 f"split: {n} elements do not divide into {indices_or_sections} equal sections"
             )
         step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+        bounds = [k * step for k in range(indices_or_sections + 1)]
     else:
-        bounds = [0, *indices_or_sections, n]
-    lead = (slice(None),) * (axis % np.ndim(x))
+        bounds = [0, *ints(indices_or_sections, "split", "indices_or_sections"), n]
+    lead = (slice(None),) * axis
     return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 

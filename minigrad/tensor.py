@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -14,10 +15,14 @@ _SEQUENCE = itertools.count()
 # In-place changes so far, in all tensors. A recorded op notes this count; a tensor's version
 # counter [version, count at its last change] tells whether it changed after that op ran.
 IN_PLACE_CHANGES = [0]
+_IN_PLACE_LOCK = threading.Lock()  # threads may change tensors in place concurrently
 
 
 class Tensor:
     """A NumPy array with autodiff: `data`, `grad`, `requires_grad`, `name`.
+
+    `Tensor(data)` (like `mg.tensor`) copies `data`, so later changes to the user's array
+    never reach the tensor; `mg.from_numpy(array)` shares the memory instead.
 
     >>> import minigrad as mg
     >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -28,7 +33,7 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "grad",
+        "_grad",
         "name",
         "_requires_grad",
         "_op",
@@ -44,8 +49,20 @@ class Tensor:
     _is_dual = False  # forward mode's Dual sets this
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
-        self.data = as_array(data, dtype)
-        self.grad = None
+        self._init(as_array(data, dtype, copy=True), requires_grad, name)
+
+    @classmethod
+    def _leaf(cls, data: np.ndarray, requires_grad: bool = False, name: str | None = None):
+        """A leaf around an array that nobody else holds (no copy; constructors use this)."""
+        t = object.__new__(cls)
+        t._init(data, requires_grad, name)
+        return t
+
+    def _init(self, data: np.ndarray, requires_grad, name) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a str or None, got {type(name).__name__}")
+        self.data = data
+        self._grad = None
         self.name = name
         self._requires_grad = False
         self._op = None
@@ -53,15 +70,15 @@ class Tensor:
         self._hooks = None
         self._retains_grad = False
         self._seq = next(_SEQUENCE)
-        if requires_grad:
-            self.requires_grad = True
+        if requires_grad is not False:
+            self.requires_grad = requires_grad
 
     @staticmethod
     def _make(data: np.ndarray, op) -> Tensor:
         """Wrap an op's output without conversion (the engine's fast path)."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.name = None
         t._requires_grad = op is not None
         t._op = op
@@ -78,6 +95,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(
+                f"requires_grad must be True or False, got {type(value).__name__} {value!r:.40}"
+            )
         if self._op is not None:
             raise RuntimeError(
                 "requires_grad can only be changed on leaf tensors; this one was computed by "
@@ -93,6 +114,28 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        if not isinstance(value, Tensor | np.ndarray):
+            raise TypeError(
+                f"grad: assign None (to reset it, as zero_grad() does) or a Tensor of shape "
+                f"{self.shape}, not {type(value).__name__} {value!r:.40}"
+            )
+        if value.shape != self.shape or value.dtype != self.dtype:
+            raise ValueError(
+                f"grad: the gradient must have this tensor's shape {self.shape} and dtype "
+                f"{self.dtype}, got shape {value.shape} and dtype {value.dtype}"
+            )
+        self._grad = value if isinstance(value, Tensor) else Tensor(value)
 
     @property
     def is_leaf(self) -> bool:
@@ -119,8 +162,14 @@ class Tensor:
     def register_hook(self, hook):
         """Call `hook(grad)` when the gradient flowing into this tensor is complete.
 
-        The hook may return a Tensor to use in its place. Returns a handle with `.remove()`.
+        The hook may return a Tensor of the gradient's shape and dtype to use in its place.
+        Returns a handle with `.remove()`.
         """
+        if not callable(hook):
+            raise TypeError(
+                f"register_hook: the hook must be a function of the gradient, got "
+                f"{type(hook).__name__} {hook!r:.40}"
+            )
         if not self._requires_grad:
             raise RuntimeError(
                 "register_hook: the tensor does not require grad, so no gradient will flow into it"
@@ -219,13 +268,16 @@ class Tensor:
         value = other.data if isinstance(other, Tensor) else other
         try:
             fn(self.data, value)
-        except ValueError as err:
-            raise ValueError(
-                f"{opname}: {err}; tensor shape {self.shape}, other shape {np.shape(value)}"
+        except (ValueError, TypeError) as err:
+            kind = TypeError if isinstance(err, TypeError) else ValueError
+            raise kind(
+                f"{opname}: {err}; tensor shape {self.shape} and dtype {self.dtype}, other "
+                f"shape {np.shape(value)}"
             ) from None
-        IN_PLACE_CHANGES[0] += 1
-        self._vc[0] += 1
-        self._vc[1] = IN_PLACE_CHANGES[0]
+        with _IN_PLACE_LOCK:
+            IN_PLACE_CHANGES[0] += 1
+            self._vc[0] += 1
+            self._vc[1] = IN_PLACE_CHANGES[0]
         return self
 
     def add_(self, other) -> Tensor:
@@ -252,7 +304,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """`x[index] = value` in place: not differentiable (build the result with mg.where or
         mg.concatenate instead), allowed on tensors that do not require grad."""
-        index = F._normalize_index(index)
+        index = F._normalize_index(index, self.shape)
         self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
 
     __iadd__ = add_

@@ -47,12 +47,16 @@ def test_constructors():
         mg.randn(2, 3)
 
 
-def test_tensor_copies_and_tensor_class_wraps():
+def test_constructors_copy_and_from_numpy_shares():
     arr = np.zeros(2)
-    mg.tensor(arr).data[0] = 1
-    assert arr[0] == 0
-    mg.Tensor(arr).data[0] = 1
+    for make in (mg.tensor, mg.Tensor, mg.nn.Parameter):
+        make(arr).data[0] = 1
+        assert arr[0] == 0, make
+    shared = mg.from_numpy(arr)
+    shared.data[0] = 1
     assert arr[0] == 1
+    arr[1] = 7
+    assert shared.data[1] == 7
 
 
 def test_attributes_and_conversions():

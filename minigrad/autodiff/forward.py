@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -23,8 +24,8 @@ from minigrad.tensor import _SEQUENCE, Tensor
 _LEVEL_IDS = itertools.count(1)
 
 
-class _ForwardState:
-    __slots__ = ("levels",)
+class _ForwardState(threading.local):
+    """The open levels of this thread (levels opened in one thread are not seen in another)."""
 
     def __init__(self) -> None:
         self.levels: list[int] = []  # active levels, outermost first; ids grow inwards
@@ -47,7 +48,7 @@ class Dual(Tensor):
     def _wrap(primal: Tensor, tangent: Tensor, level: int) -> Dual:
         d = object.__new__(Dual)
         d.data = primal.data
-        d.grad = None
+        d._grad = None
         d.name = primal.name
         d._requires_grad = False
         d._op = None

@@ -10,11 +10,12 @@ import numpy as np
 
 from minigrad.autodiff.forward import FORWARD, apply_dual
 from minigrad.autodiff.mode import MODE
-from minigrad.dtypes import as_array
+from minigrad.dtypes import KINDS, as_array
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
 _PLAIN = (np.ndarray, np.generic, float, int, bool)
+_FLOAT = np.dtype(float)
 
 
 class Primitive:
@@ -78,12 +79,15 @@ class Primitive:
                 tensors = True
                 if x._requires_grad:
                     needs.append(i)
+            elif isinstance(x, _PLAIN) and getattr(x, "dtype", _FLOAT).kind in KINDS:
+                args.append(x)
             else:
-                args.append(x if isinstance(x, _PLAIN) else as_array(x))
+                args.append(as_array(x))
         try:
             out = self.forward(*args)
-        except ValueError as err:
-            raise ValueError(f"{self.name}: {err}; input shapes {_shapes(args)}") from None
+        except (ValueError, TypeError, IndexError) as err:
+            kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(err, k))
+            raise kind(f"{self.name}: {err}; input shapes {_shapes(args)}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if not tensors:

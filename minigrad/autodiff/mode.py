@@ -1,15 +1,19 @@
-"""Grad mode: whether operations on tensors are recorded for reverse mode."""
+"""Grad mode: whether operations on tensors are recorded for reverse mode (per thread)."""
 
 from __future__ import annotations
 
 import functools
+import inspect
+import threading
 
 
-class _GradMode:
-    __slots__ = ("enabled",)
+class _GradMode(threading.local):
+    """Each thread has its own grad mode, on at the start, as in PyTorch: `no_grad` in one
+    thread (or a backward pass running there) never switches recording off in another."""
 
     def __init__(self) -> None:
         self.enabled = True
+        self.saved: list[bool] = []  # the modes that open `with` blocks will restore
 
 
 MODE = _GradMode()
@@ -21,24 +25,65 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradMode:
-    """Context manager and decorator that sets grad mode, restoring it on exit."""
+    """Context manager and decorator that sets grad mode, restoring it on exit. One instance
+    may be entered by several threads (or re-entered): the mode to restore is kept per thread.
+    On a generator function, the mode holds while the generator runs, not just while it is
+    created."""
 
     enabled: bool
 
     def __enter__(self) -> None:
-        self._previous = MODE.enabled
+        MODE.saved.append(MODE.enabled)
         MODE.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        MODE.enabled = self._previous
+        MODE.enabled = MODE.saved.pop()
 
     def __call__(self, fn):
+        if not callable(fn):
+            raise TypeError(
+                f"{type(self).__name__}() decorates a function, got {type(fn).__name__}; "
+                f"use `with mg.{type(self).__name__}():` around a block instead"
+            )
+        mode = type(self)
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                with mode():
+                    gen = fn(*args, **kwargs)
+                return (yield from _resumed_under(mode, gen))
+
+            return generator
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with mode():
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _resumed_under(mode, gen):
+    """Drive `gen`, entering `mode` around each resumption (sends and throws pass through)."""
+    try:
+        with mode():
+            value = next(gen)
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                with mode():
+                    gen.close()
+                raise
+            except BaseException as err:  # noqa: BLE001 (thrown into us: pass it on)
+                with mode():
+                    value = gen.throw(err)
+            else:
+                with mode():
+                    value = gen.send(sent)
+    except StopIteration as stop:
+        return stop.value
 
 
 class no_grad(_SetGradMode):  # noqa: N801 (named like PyTorch's)

@@ -37,6 +37,9 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     """
     if retain_graph is None:
         retain_graph = create_graph
+    for flag, value in (("retain_graph", retain_graph), ("create_graph", create_graph)):
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"backward: {flag} must be True or False, got {value!r:.40}")
     grads: dict[int, object] = {}
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
@@ -53,6 +56,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     wanted = None if targets is None else _leading_to(toposort(roots), targets)
     found: dict[int, object] = {}
     stored: set[int] = set()
+    swept = []  # the ops whose graph is freed once the whole sweep has succeeded
     xp = _namespace(create_graph)
     previous, MODE.enabled = MODE.enabled, create_graph
     pop, push = heapq.heappop, heapq.heappush
@@ -99,8 +103,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                         leaves.append(x)
                     else:
                         push(heap, (-x._seq, x))
-            if not retain_graph:
-                op.freed = True
+            swept.append(op)
         for t in leaves:  # a leaf's gradient is complete once every op has run
             g = grads.pop(id(t))
             if t._hooks:
@@ -111,6 +114,9 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                 found[id(t)] = g
     finally:
         MODE.enabled = previous
+    if not retain_graph:  # only now: a sweep that raised can be retried
+        for op in swept:
+            op.freed = True
     if targets is not None:
         return [_wrap(found.get(id(x))) for x in targets]
     return None
@@ -139,7 +145,13 @@ def _seed(root: Tensor, seed, create_graph: bool):
             )
         g = np.ones_like(root.data)
     else:
-        g = np.array(seed.data if isinstance(seed, Tensor) else seed, dtype=root.dtype)
+        try:
+            g = np.array(seed.data if isinstance(seed, Tensor) else seed, dtype=root.dtype)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"backward: gradient must be numbers of the output's shape {root.shape}, got "
+                f"{type(seed).__name__} {seed!r:.40} ({err})"
+            ) from None
         if g.shape != root.shape:
             raise ValueError(
                 f"backward: gradient has shape {g.shape} but the output has "
@@ -167,10 +179,11 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
     for hook in list(t._hooks):
         out = hook(g if create_graph else Tensor._make(g, None))
         if out is not None:
-            if not isinstance(out, Tensor) or out.shape != t.shape:
+            if not isinstance(out, Tensor) or out.shape != t.shape or out.dtype != t.dtype:
                 raise ValueError(
-                    f"a hook returned {out!r:.60}; a hook must return None or "
-                    f"a Tensor of the gradient's shape {t.shape}"
+                    f"hook {getattr(hook, '__name__', hook)!r:.40} returned {out!r:.60}; a hook "
+                    f"must return None or a Tensor of the gradient's shape {t.shape} and "
+                    f"dtype {t.dtype}"
                 )
             g = out if create_graph else out.data
     return g
@@ -180,10 +193,10 @@ def _store(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
     """Accumulate into t.grad. An array already given to another .grad in this sweep (or a
     read-only view) is copied, so that no two .grad share memory."""
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
-    if t.grad is not None:
-        t.grad = Tensor._make(t.grad.data + g, None)
+    if t._grad is not None:
+        t._grad = Tensor._make(t._grad.data + g, None)
         return
     owner = g.base
     if owner is None:
@@ -193,7 +206,7 @@ def _store(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
     if id(owner) in stored:
         g = owner = g.copy()
     stored.add(id(owner))
-    t.grad = Tensor._make(g, None)
+    t._grad = Tensor._make(g, None)
 
 
 def _check_saved(t: Tensor, op) -> None:

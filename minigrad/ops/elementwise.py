@@ -116,7 +116,12 @@ class Power(Primitive):
     @staticmethod
     def _partial(xp, i, ans, x, y):
         if i == 0:
-            return xp.where(y == 0, 0.0, y * x ** (y - 1))
+            if isinstance(y, int | float | np.generic) and y != 0:  # x ** 2: the common case
+                return y * x ** (y - 1)
+            # The base is guarded where y == 0, so that the branch `where` drops is finite
+            # and its own derivative (second order) cannot turn 0 * inf into NaN.
+            zero = y == 0
+            return xp.where(zero, 0.0, y * xp.where(zero, 1.0, x) ** (y - 1))
         return ans * xp.log(xp.where(x == 0, 1.0, x))
 
 
@@ -261,14 +266,17 @@ class Abs(Primitive):
 class Maximum(Primitive):
     """z = max(x, y);   dz = [x > y] dx + [y > x] dy, and (dx + dy) / 2 at ties.
 
-    NOTE: ties split the derivative evenly, as PyTorch and JAX do.
+    NOTE: ties split the derivative evenly, as PyTorch and JAX do. A NaN wins (as in NumPy)
+    but passes no derivative to either side.
     """
 
     __slots__ = ()
     name = "maximum"
+    compute = staticmethod(np.maximum)
+    larger_wins = True
 
     def forward(self, x, y):
-        return np.maximum(x, y)
+        return self.compute(x, y)
 
     def vjp(self, xp, i, g, ans, x, y):
         return self._weight(x, y, g) if i == 0 else self._weight(y, x, g)
@@ -276,9 +284,22 @@ class Maximum(Primitive):
     def jvp(self, xp, i, dx, ans, x, y):
         return self._weight(x, y, dx) if i == 0 else self._weight(y, x, dx)
 
-    @staticmethod
-    def _weight(mine, other, v):
-        return v * (mine > other) + 0.5 * v * (mine == other)
+    def _weight(self, mine, other, v):
+        wins = mine > other if self.larger_wins else mine < other
+        return v * wins + 0.5 * v * (mine == other)
+
+
+class Minimum(Maximum):
+    """z = min(x, y);   dz = [x < y] dx + [y < x] dy, and (dx + dy) / 2 at ties.
+
+    NOTE: a primitive (Maximum's rules with `<`), not -max(-x, -y): negation wraps around for
+    unsigned integers and fails for booleans.
+    """
+
+    __slots__ = ()
+    name = "minimum"
+    compute = staticmethod(np.minimum)
+    larger_wins = False
 
 
 class Where(Primitive):

@@ -5,21 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
+from minigrad.validate import ints
 
 
-def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
-    """The reduced axes as a sorted tuple of non-negative ints."""
+def normalize_axis(axis, ndim: int, op: str = "reduce", sort: bool = True) -> tuple[int, ...]:
+    """The axes as a tuple of non-negative ints (sorted unless `sort` is false), each checked
+    to lie in [-ndim, ndim) and to appear once; errors name `op`."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    if not isinstance(axis, int | np.integer | tuple | list):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r:.60}")
+    axes = ints(axis, op, "axis")
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(int(a) % max(ndim, 1))
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of bounds for an array of dimension {ndim}")
+        out.append(int(a) % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(out))
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out)) if sort else tuple(out)
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -55,14 +59,19 @@ class Max(Primitive):
 
     __slots__ = ("axis", "keepdims")
     name = "max"
+    reduce = staticmethod(np.max)
 
     def __init__(self, axis: tuple[int, ...], keepdims: bool) -> None:
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError("max of an empty array")
-        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+        empty = [a for a in self.axis if x.shape[a] == 0]
+        if empty:
+            raise ValueError(
+                f"axis {empty[0]} of shape {x.shape} is empty, and an empty set has no "
+                f"{self.name}imum (reduce over other axes, or check the input's size)"
+            )
+        return self.reduce(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, i, g, ans, x):
         return g.reshape(kept_shape(x.shape, self.axis)) * self._share(ans, x)
@@ -71,9 +80,21 @@ class Max(Primitive):
         return (dx * self._share(ans, x)).sum(axis=self.axis, keepdims=self.keepdims)
 
     def _share(self, ans, x):
-        """1/k at the k positions that attain the max, 0 elsewhere (a constant)."""
+        """1/k at the k positions that attain the extremum, 0 elsewhere (a constant)."""
         at_max = x == ans.reshape(kept_shape(x.shape, self.axis))
         return at_max / at_max.sum(axis=self.axis, keepdims=True)
+
+
+class Min(Max):
+    """y = min(x, axis);   dy = mean of dx over the positions that attain the min.
+
+    NOTE: a primitive (Max's rules with NumPy's min), not -max(-x): negation wraps around
+    for unsigned integers and fails for booleans.
+    """
+
+    __slots__ = ()
+    name = "min"
+    reduce = staticmethod(np.min)
 
 
 class LogSoftmax(Primitive):
