@@ -10,6 +10,8 @@ second derivative.
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 import minigrad as mg
@@ -25,7 +27,8 @@ def decomposed(x, w, b):
     return steps[-1], steps
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     mg.set_default_dtype(np.float64)
     x = mg.tensor(1.0, name="x")
     w = mg.tensor(0.0, requires_grad=True, name="w")

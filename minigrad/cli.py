@@ -1,11 +1,17 @@
-"""The `minigrad` command: `minigrad check path/to/file.py:MyOp --shapes 3,4` and
-`minigrad draw module:function --shapes 3,4 --out graph.svg`."""
+"""The `minigrad` command: `minigrad check path/to/file.py:MyOp --shapes 3,4`,
+`minigrad draw module:function --shapes 3,4 --out graph.svg`, `minigrad run DEMO`, `minigrad tour`.
+
+Exit status: 0 when all is well, 1 when a check fails (or the checked code raises), 2 for a
+usage error (bad arguments, a target that cannot be loaded); errors are one line on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import importlib.util
+import inspect
+import math
 import sys
 from pathlib import Path
 
@@ -15,47 +21,138 @@ from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, check_function
 
 
+class UsageError(Exception):
+    """The command cannot run as asked (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line: `minigrad check: error: ... (see --help)`."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def load(target: str):
     """`path/to/file.py:name` or `package.module:name` -> the object."""
     where, sep, name = target.rpartition(":")
     if not sep or not where or not name:
-        raise SystemExit(f"minigrad: expected FILE.py:NAME or MODULE:NAME, got {target!r}")
-    if where.endswith(".py"):
-        path = Path(where)
-        if not path.is_file():
-            raise SystemExit(f"minigrad: no such file: {where}")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent.resolve()))
-        spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(where)
+        raise UsageError(f"expected FILE.py:NAME or MODULE:NAME, got {target!r}")
+    try:
+        module = _import(where)
+    except UsageError:
+        raise
+    except Exception as err:  # noqa: BLE001 (the user's module failed to import: say how)
+        raise UsageError(f"importing {where} raised {type(err).__name__}: {err}") from None
     try:
         return getattr(module, name)
     except AttributeError:
-        raise SystemExit(f"minigrad: {where} has no {name!r}") from None
+        raise UsageError(f"{where} has no {name!r}") from None
+
+
+def _import(where: str):
+    if not where.endswith(".py"):
+        return importlib.import_module(where)
+    path = Path(where)
+    if not path.is_file():
+        raise UsageError(f"no such file: {where}")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {where} as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent.resolve()))
+    spec.loader.exec_module(module)
+    return module
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """'3,4' -> (3, 4); '' or '()' -> ()."""
-    text = text.strip().strip("()")
-    return tuple(int(n) for n in text.split(",") if n.strip())
+    """'3,4' -> (3, 4); '3' -> (3,); '' or '()' -> () (a scalar). Every dimension is a
+    positive integer, written in digits and separated by commas."""
+    body = text.strip()
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    if not body.strip():
+        return ()
+    parts = body.split(",")
+    if parts[-1].strip() == "":  # "3," is the tuple (3,)
+        parts = parts[:-1]
+    if not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"bad shape {text!r}: write positive integers separated by commas, e.g. 3 or 2,3"
+        )
+    return tuple(int(p) for p in parts)
 
 
-def check(args: argparse.Namespace) -> int:
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def _seed(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def callable_target(args: argparse.Namespace):
+    """The loaded target as (function of Tensors, is a Function subclass), checked callable
+    and able to take one argument per shape."""
     target = load(args.target)
     is_function = isinstance(target, type) and issubclass(target, Function)
     f = target.apply if is_function else target
+    if not callable(f):
+        raise UsageError(f"{args.target} is a {type(target).__name__}, not a function or op")
+    signature_of = target.forward if is_function else target
+    for shapes in args.shapes or [[()]]:
+        try:
+            params = inspect.signature(signature_of)
+        except (TypeError, ValueError):
+            break  # a builtin without a signature: let the call tell
+        fake = [None] * (len(shapes) + (1 if is_function else 0))  # forward takes ctx first
+        try:
+            params.bind(*fake)
+        except TypeError as err:
+            raise UsageError(
+                f"{args.target} cannot take {len(shapes)} input(s) from --shapes "
+                f"{' '.join(_text(s) for s in shapes)}: {err}"
+            ) from None
+    return f, is_function, target
+
+
+def _text(shape: tuple[int, ...]) -> str:
+    return ",".join(map(str, shape)) if shape else "()"
+
+
+def check(args: argparse.Namespace) -> int:
+    f, is_function, target = callable_target(args)
     modes = ("rev", "fwd") if not is_function or target.jvp is not None else ("rev",)
     if args.modes:
         modes = tuple(args.modes)
-    shape_sets = args.shapes or [["3"]]
+    if args.low >= args.high:
+        raise UsageError(f"--low {args.low:g} must be below --high {args.high:g}")
     rng = np.random.default_rng(args.seed)
-    try:
-        for shapes in shape_sets:
+    for shapes in args.shapes or [[(3,)]]:
+        try:
             results = check_function(
                 f,
-                *[parse_shape(s) for s in shapes],
+                *shapes,
                 trials=args.trials,
                 rng=rng,
                 low=args.low,
@@ -65,11 +162,16 @@ def check(args: argparse.Namespace) -> int:
                 fast=args.fast,
                 eps=args.eps,
             )
-            print(f"{args.target} on input shapes {[parse_shape(s) for s in shapes]}:")
-            print(repr(results[-1]))
-    except GradcheckError as err:
-        print(f"{args.target}: FAILED\n{err}")
-        return 1
+        except GradcheckError as err:
+            print(f"{args.target}: FAILED\n{err}")
+            return 1
+        except Exception as err:  # noqa: BLE001 (the checked code raised: that fails the check)
+            print(
+                f"{args.target}: FAILED on input shapes {list(shapes)}: {type(err).__name__}: {err}"
+            )
+            return 1
+        print(f"{args.target} on input shapes {list(shapes)}:")
+        print(repr(results[-1]))
     print(f"{args.target}: all checks passed")
     return 0
 
@@ -79,18 +181,25 @@ def draw(args: argparse.Namespace) -> int:
     from minigrad.viz import GraphvizNotFound, render
     from minigrad.viz import draw as draw_graph
 
-    f = load(args.target)
-    f = f.apply if isinstance(f, type) and issubclass(f, Function) else f
+    f, _, _ = callable_target(args)
+    if args.low >= args.high:
+        raise UsageError(f"--low {args.low:g} must be below --high {args.high:g}")
     rng = np.random.default_rng(args.seed)
     inputs = [
-        Tensor(rng.uniform(args.low, args.high, parse_shape(s)), requires_grad=True, name=f"x{k}")
-        for k, s in enumerate(args.shapes or ["3"])
+        Tensor(rng.uniform(args.low, args.high, s), requires_grad=True, name=f"x{k}")
+        for k, s in enumerate((args.shapes or [[(3,)]])[0])
     ]
-    out = f(*inputs)
-    outs = list(out) if isinstance(out, tuple | list) else [out]
-    if args.view == "backward" and outs[0].size != 1:
-        outs[0] = outs[0].sum()
-    graph = draw_graph(*outs, view=args.view, rankdir=args.rankdir)
+    try:
+        out = f(*inputs)
+        outs = list(out) if isinstance(out, tuple | list) else [out]
+        if not outs or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"it returned {type(out).__name__}, not a Tensor or a tuple of them")
+        if args.view == "backward" and outs[0].size != 1:
+            outs[0] = outs[0].sum()
+        graph = draw_graph(*outs, view=args.view, rankdir=args.rankdir)
+    except Exception as err:  # noqa: BLE001 (the drawn code raised)
+        print(f"{args.target}: cannot draw: {type(err).__name__}: {err}")
+        return 1
     try:
         path = render(graph, args.out, format=args.format)
     except GraphvizNotFound as err:
@@ -104,8 +213,8 @@ def demos_folder() -> Path:
     """The repository's demos/ folder (the demos are scripts beside the package)."""
     folder = Path(__file__).resolve().parent.parent / "demos"
     if not folder.is_dir():
-        raise SystemExit(
-            "minigrad: the demos are scripts in the repository's demos/ folder; "
+        raise UsageError(
+            "the demos are scripts in the repository's demos/ folder; "
             "run this from a checkout installed with `pip install -e .`"
         )
     return folder
@@ -115,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     folder = demos_folder()
     names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
     if args.name not in names:
-        raise SystemExit(f"minigrad: no demo {args.name!r}; the demos are: {', '.join(names)}")
+        raise UsageError(f"no demo {args.name!r}; the demos are: {', '.join(names)}")
     import runpy
 
     demo = runpy.run_path(str(folder / f"{args.name}.py"))
@@ -130,37 +239,25 @@ def tour(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="minigrad", description="minigrad tools")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="minigrad", description="minigrad tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = commands.add_parser("check", help="gradient-check a custom op or a function")
     p.add_argument("target", help="path/to/file.py:MyOp or package.module:function")
-    p.add_argument(
-        "--shapes",
-        nargs="+",
-        action="append",
-        metavar="SHAPE",
-        help="one shape per input, e.g. --shapes 3,4 4 (repeat for more sets)",
-    )
-    p.add_argument("--trials", type=int, default=3, help="random inputs per shape set")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--low", type=float, default=-2.0, help="inputs are uniform in [low, high]")
-    p.add_argument("--high", type=float, default=2.0)
-    p.add_argument("--eps", type=float, default=1e-6)
+    _input_options(p)
+    p.add_argument("--trials", type=_count, default=3, help="random inputs per shape set")
+    p.add_argument("--eps", type=_positive, default=1e-6, help="finite-difference step (> 0)")
     p.add_argument("--modes", nargs="+", choices=["rev", "fwd"])
     p.add_argument("--fast", action="store_true", help="compare random projections first")
     p.add_argument("--second-order", action="store_true", help="also run gradgradcheck")
     p.set_defaults(run=check)
     d = commands.add_parser("draw", help="render the computation graph of a function")
     d.add_argument("target", help="path/to/file.py:function or package.module:function")
-    d.add_argument("--shapes", nargs="+", metavar="SHAPE", help="one shape per input")
+    _input_options(d, repeat=False)
     d.add_argument("--view", choices=["forward", "backward"], default="backward")
     d.add_argument("--out", default="graph", help="output path (the suffix follows --format)")
     d.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default="svg")
     d.add_argument("--rankdir", choices=["LR", "TB"], default=None)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--low", type=float, default=-2.0)
-    d.add_argument("--high", type=float, default=2.0)
     d.set_defaults(run=draw)
     r = commands.add_parser(
         "run", help="run a demo of demos/ (e.g. `minigrad run numerical_diff --quick`)"
@@ -170,12 +267,38 @@ def main(argv: list[str] | None = None) -> int:
     r.set_defaults(run=run)
     t = commands.add_parser("tour", help="a few minutes through minigrad, with an HTML report")
     t.set_defaults(run=tour, rest=[])
+    return parser
+
+
+def _input_options(p: argparse.ArgumentParser, repeat: bool = True) -> None:
+    help_text = "one shape per input, e.g. --shapes 3,4 4" + (" (repeat for more sets)" * repeat)
+    p.add_argument(
+        "--shapes",
+        nargs="+",
+        type=parse_shape,
+        action="append" if repeat else None,
+        metavar="SHAPE",
+        help=help_text,
+    )
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--low", type=_finite, default=-2.0, help="inputs are uniform in [low, high]")
+    p.add_argument("--high", type=_finite, default=2.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.run not in (run, tour):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.run in (run, tour):
         args.rest = list(args.rest) + extra  # the demo's own options
-    return args.run(args)
+    if args.run is draw and args.shapes is not None:
+        args.shapes = [args.shapes]
+    try:
+        return args.run(args)
+    except UsageError as err:
+        print(f"minigrad {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,11 +17,14 @@ from minigrad import numerical
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import enable_grad, no_grad
 from minigrad.autodiff.reverse import unbroadcast
+from minigrad.dtypes import as_array
 from minigrad.function import CustomOp, NoJvpError
 from minigrad.tensor import Tensor
 from minigrad.transforms import jvp, vjp
+from minigrad.validate import choice, flag, integer, ints, number
 
 MODE_NAMES = {
+    "values": "the function's values",
     "rev": "reverse mode",
     "fwd": "forward mode",
     "adjoint": "adjoint identity",
@@ -103,10 +106,16 @@ class GradcheckResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """Every comparison passed, and at least one ran."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def derivatives_failed(self) -> bool:
+        """A derivative was compared and found wrong (so there is a culprit to look for)."""
+        return any(not c.passed and c.mode != "values" for c in self.checks)
 
     @property
     def kinks(self) -> list:
@@ -143,6 +152,10 @@ class GradcheckResult:
 
     def message(self) -> str:
         """A sentence for each failed check, with the culprit."""
+        if not self.checks:
+            return "\n".join(
+                [f"{self.what}: nothing was compared, so nothing was checked", *self.notes]
+            )
         lines = []
         for c in self.checks:
             if c.passed:
@@ -196,11 +209,13 @@ def gradcheck(
     >>> bool(mg.gradcheck(lambda x: (x * x.sin()).sum(), np.array([0.5, 1.0])))
     True
     """
+    options = _options("gradcheck", f, eps, atol, rtol, modes, rng, fast=fast)
+    flag(raise_exception, "gradcheck", "raise_exception")
     arrays = _promote(inputs)
-    rng = np.random.default_rng(0) if rng is None else rng
-    checker = _Checker(f, arrays, eps, atol, rtol)
-    result = checker.run(tuple(modes), fast, rng)
-    if not result.passed:
+    rng = options.pop("rng")
+    checker = _Checker(f, arrays, **options)
+    result = checker.run(modes, fast, rng)
+    if not result.passed and result.derivatives_failed:
         result.culprit = locate_culprit(f, arrays, atol, rtol, rng)
         if raise_exception:
             raise GradcheckError(result.message())
@@ -220,8 +235,10 @@ def gradgradcheck(
     """Check second derivatives: the gradient x -> J(x)^T v for a random cotangent v is
     differentiated by reverse mode (reverse-over-reverse) and by forward mode
     (forward-over-reverse) and compared with central differences of the first-order gradient."""
+    options = _options("gradgradcheck", f, eps, atol, rtol, modes, rng)
+    flag(raise_exception, "gradgradcheck", "raise_exception")
     arrays = _promote(inputs)
-    rng = np.random.default_rng(0) if rng is None else rng
+    rng = options.pop("rng")
     with no_grad():
         outs = _outputs(f(*[Tensor(a) for a in arrays]))
     cotangents = [rng.standard_normal(o.shape) for o in outs]
@@ -230,12 +247,12 @@ def gradgradcheck(
         out, pullback = vjp(f, *xs)
         return pullback(cotangents if isinstance(out, tuple | list) else cotangents[0])
 
-    checker = _Checker(gradient, arrays, eps, atol, rtol)
-    result = checker.run(tuple(modes), False, rng)
+    checker = _Checker(gradient, arrays, **options)
+    result = checker.run(modes, False, rng)
     result.what = "gradgradcheck"
     for c in result.checks:
         c.mode = {"rev": "rev-over-rev", "fwd": "fwd-over-rev"}.get(c.mode, c.mode)
-    if not result.passed:
+    if not result.passed and result.derivatives_failed:
         result.culprit = locate_culprit(f, arrays, atol, rtol, rng) or locate_second_order(
             f, arrays, atol, rtol, rng
         )
@@ -244,14 +261,46 @@ def gradgradcheck(
     return result
 
 
+def _options(where, f, eps, atol, rtol, modes, rng, fast=False) -> dict:
+    """The checker's settings, checked: a function, a step and tolerances that are finite
+    numbers (eps > 0), and modes drawn from "rev" and "fwd"."""
+    if not callable(f):
+        raise TypeError(f"{where}: expected a function of Tensors, got {type(f).__name__}")
+    number(eps, where, "eps", low=0, low_open=True)
+    number(atol, where, "atol", low=0)
+    number(rtol, where, "rtol", low=0)
+    flag(fast, where, "fast")
+    if isinstance(modes, str) or not isinstance(modes, tuple | list) or not modes:
+        raise TypeError(
+            f"{where}: modes must be a non-empty tuple drawn from 'rev' and 'fwd', got "
+            f"{modes!r:.40}"
+        )
+    for m in modes:
+        choice(m, ("rev", "fwd"), where, "each mode")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{where}: rng must be a np.random.Generator or None")
+    rng = np.random.default_rng(0) if rng is None else rng
+    return {"eps": float(eps), "atol": float(atol), "rtol": float(rtol), "rng": rng}
+
+
 def _promote(inputs) -> list[np.ndarray]:
+    if not inputs:
+        raise ValueError("gradcheck: no inputs to differentiate with respect to")
     arrays = []
     for k, x in enumerate(inputs):
-        a = np.asarray(x.data if isinstance(x, Tensor) else x)
+        try:
+            a = as_array(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"gradcheck: input {k}: {err}") from None
         if a.dtype.kind != "f":
             raise TypeError(
                 f"gradcheck: input {k} has dtype {a.dtype}; only floating-point "
                 "inputs can be differentiated"
+            )
+        if a.size == 0:
+            raise ValueError(
+                f"gradcheck: input {k} has shape {a.shape}, with no elements: there is nothing "
+                "to check"
             )
         if a.dtype != np.float64:
             warnings.warn(
@@ -267,8 +316,19 @@ def _promote(inputs) -> list[np.ndarray]:
 
 def _outputs(out) -> list[Tensor]:
     outs = list(out) if isinstance(out, tuple | list) else [out]
-    if not all(isinstance(o, Tensor) for o in outs):
-        raise TypeError("gradcheck: the function must return a Tensor or a tuple of Tensors")
+    for k, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(
+                "gradcheck: the function must return a Tensor or a tuple of Tensors, got "
+                + (f"{type(out).__name__}" if o is out else f"{type(o).__name__} as output {k}")
+            )
+        if o.dtype.kind != "f":
+            raise TypeError(
+                f"gradcheck: output {k} has dtype {o.dtype}, which has no derivative; return "
+                "float outputs"
+            )
+    if not outs:
+        raise TypeError("gradcheck: the function returned no outputs")
     return outs
 
 
@@ -279,9 +339,30 @@ class _Checker:
         self.f, self.arrays, self.eps, self.atol, self.rtol = f, arrays, eps, atol, rtol
         with no_grad():
             out = f(*[Tensor(a) for a in arrays])
-        self.out_shapes = [o.shape for o in _outputs(out)]
+        outs = _outputs(out)
+        self.out_shapes = [o.shape for o in outs]
         self.tuple_out = not isinstance(out, Tensor)
         self.bounds = np.cumsum([0] + [int(np.prod(s)) for s in self.out_shapes])
+        self.values = [("input", a) for a in arrays] + [("output", o.data) for o in outs]
+
+    def nonfinite_values(self) -> list[Check]:
+        """A failed check for the first non-finite input or output value, if any: derivatives
+        at such a point cannot be checked (and NaN compares false with every tolerance)."""
+        counts = {"input": 0, "output": 0}
+        for what, values in self.values:
+            k = counts[what]
+            counts[what] += 1
+            bad = np.argwhere(~np.isfinite(values))
+            if len(bad):
+                where = tuple(int(i) for i in bad[0])
+                error = (
+                    f"non-finite {what} {k} at element {where}: {values[where]}; derivatives "
+                    "cannot be checked where the function's values are not finite"
+                )
+                return [
+                    Check("values", None, None, np.inf, np.inf, np.nan, np.nan, False, error=error)
+                ]
+        return []
 
     def flat(self, *arrays) -> np.ndarray:
         with no_grad():
@@ -290,6 +371,9 @@ class _Checker:
 
     def run(self, modes, fast, rng) -> GradcheckResult:
         result = GradcheckResult([], self.eps, self.atol, self.rtol)
+        result.checks = self.nonfinite_values()
+        if result.checks:
+            return result
         if fast:
             checks = self.projected(modes, rng)
             if all(c.passed for c in checks):
@@ -304,7 +388,7 @@ class _Checker:
                 analytic[mode] = self.jacobians(mode)
             except NoJvpError as err:
                 result.notes.append(f"{MODE_NAMES[mode]} not checked: {err}")
-            except (ValueError, TypeError, RuntimeError) as err:
+            except (ValueError, TypeError, RuntimeError, IndexError) as err:
                 result.checks.append(
                     Check(mode, None, None, np.inf, np.inf, np.nan, np.nan, False, error=str(err))
                 )
@@ -345,6 +429,9 @@ class _Checker:
     def compare(self, mode, o, j, analytic, sided, rows) -> Check:
         numeric = sided.central[rows]
         left, right = sided.backward[rows], sided.forward[rows]
+        nonfinite = ~np.isfinite(analytic) | ~np.isfinite(left) | ~np.isfinite(right)
+        if nonfinite.any():
+            return self.nonfinite(mode, o, j, analytic, numeric, nonfinite)
         err = np.abs(analytic - numeric)
         tol = self.atol + self.rtol * np.abs(numeric)
         low, high = np.minimum(left, right) - tol, np.maximum(left, right) + tol
@@ -375,6 +462,26 @@ class _Checker:
             check.kinks.append((index, float(left[r, e]), float(right[r, e])))
         return check
 
+    def nonfinite(self, mode, o, j, analytic, numeric, mask) -> Check:
+        """The failed check for the first element where a derivative is not finite."""
+        r, e = (int(i) for i in np.argwhere(mask)[0])
+        out_index = tuple(int(i) for i in np.unravel_index(r, self.out_shapes[o]))
+        in_index = tuple(int(i) for i in np.unravel_index(e, self.arrays[j].shape))
+        a, n = float(analytic[r, e]), float(numeric[r, e])
+        which = "analytic" if not np.isfinite(a) else "numeric"
+        cause = (
+            "the rule returned it"
+            if which == "analytic"
+            else f"f is not finite within eps {self.eps:g} of the input, or eps is too small"
+        )
+        error = (
+            f"non-finite {which} derivative d(output {o})/d(input {j}) at output element "
+            f"{out_index}, input element {in_index}: analytic {a:.6g}, numeric {n:.6g} ({cause})"
+        )
+        check = Check(mode, o, j, np.inf, np.inf, a, n, False, error=error)
+        check.out_index, check.in_index = out_index, in_index
+        return check
+
     def adjoint(self, fwd, rev, rng) -> Check:
         size = int(self.bounds[-1])
         v = rng.standard_normal(size)
@@ -383,7 +490,14 @@ class _Checker:
         b = float(sum((jr.T @ v) @ u for jr, u in zip(rev, us, strict=True)))
         err = abs(a - b)
         ok = err <= 1e-10 * max(1.0, abs(a), abs(b)) + self.atol * 1e-3
-        return Check("adjoint", None, None, err, err / max(abs(b), 1e-12), a, b, ok)
+        check = Check("adjoint", None, None, err, err / max(abs(b), 1e-12), a, b, ok)
+        if not (np.isfinite(a) and np.isfinite(b)):
+            check.passed = False
+            check.error = (
+                f"non-finite value in the adjoint identity: <v, J u> by forward mode is {a:.6g}, "
+                f"<J^T v, u> by reverse mode is {b:.6g}"
+            )
+        return check
 
     def projected(self, modes, rng) -> list[Check]:
         """Random projections: <v, J u> numerically vs by each mode (two evaluations)."""
@@ -404,8 +518,10 @@ class _Checker:
                 _, tangent = jvp(self.f, self.arrays, us)
                 ju = np.concatenate([t.data.reshape(-1) for t in _outputs(tangent)])
                 values["fwd"] = float(v @ ju)
-        except (ValueError, TypeError, RuntimeError):
-            return [Check("rev", None, None, np.inf, np.inf, np.nan, numeric, False)]
+        except (ValueError, TypeError, RuntimeError, IndexError) as err:
+            return [
+                Check("rev", None, None, np.inf, np.inf, np.nan, numeric, False, error=str(err))
+            ]
         for mode, value in values.items():
             err = abs(value - numeric)
             checks.append(
@@ -417,7 +533,7 @@ class _Checker:
                     err / max(abs(numeric), 1e-12),
                     value,
                     numeric,
-                    err <= tol,
+                    bool(err <= tol),  # NaN compares false: a NaN projection fails
                 )
             )
         return checks
@@ -485,6 +601,17 @@ def check_function(
     """gradcheck (and gradgradcheck with `second_order`) of `f` on `trials` random float64
     inputs, uniform in [low, high], of the given shapes (one per input). Raises
     GradcheckError naming the trial and shapes on failure; returns the results."""
+    integer(trials, "check", "trials", low=1)
+    low = number(low, "check", "low")
+    high = number(high, "check", "high")
+    if not low < high:
+        raise ValueError(
+            f"check: inputs are drawn from [low, high], so low < high; got {low:g}, {high:g}"
+        )
+    flag(second_order, "check", "second_order")
+    if not shapes:
+        raise ValueError("check: give one shape per input of the function, e.g. (3,) or (2, 3)")
+    shapes = [_shape(shape, k) for k, shape in enumerate(shapes)]
     rng = np.random.default_rng(0) if rng is None else rng
     results = []
     for trial in range(trials):
@@ -499,6 +626,17 @@ def check_function(
                 f"trial {trial} with input shapes {list(shapes)}:\n{err}"
             ) from None
     return results
+
+
+def _shape(shape, k: int) -> tuple[int, ...]:
+    """A shape of at least one element: a tuple of positive ints (an int n means (n,))."""
+    dims = ints(shape, "check", f"shape {k}")
+    if any(n < 1 for n in dims):
+        raise ValueError(
+            f"check: shape {k} is {dims}; every dimension must be at least 1 (an input with no "
+            "elements has nothing to check)"
+        )
+    return dims
 
 
 def locate_second_order(

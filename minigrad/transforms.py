@@ -19,6 +19,7 @@ from minigrad.autodiff.reverse import backward
 from minigrad.dtypes import as_array
 from minigrad.functional import reshape, stack
 from minigrad.tensor import Tensor
+from minigrad.validate import flag, is_int
 
 
 def grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False):
@@ -28,7 +29,7 @@ def grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False):
     >>> mg.grad(lambda x: (x ** 3).sum())(mg.tensor([1.0, 2.0]))
     tensor([ 3., 12.])
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, name="grad")
 
     def grad_f(*args, **kwargs):
         value, grads = vg(*args, **kwargs)
@@ -37,22 +38,33 @@ def grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False):
     return grad_f
 
 
-def value_and_grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False):
+def value_and_grad(
+    f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, name: str = "value_and_grad"
+):
     """Like `grad`, but the function returns `(value, gradient)`; with `has_aux`, `f` returns
     `(value, aux)` and the result is `((value, aux), gradient)`."""
+    _check_function(f, name)
+    _check_argnums(argnums, name)
+    flag(has_aux, name, "has_aux")
 
     def value_and_grad_f(*args, **kwargs):
-        args, xs = _fresh_inputs(args, argnums)
+        args, xs = _fresh_inputs(args, argnums, name)
         with enable_grad():
             result = f(*args, **kwargs)
-        out, aux = result if has_aux else (result, None)
-        if not isinstance(out, Tensor) or out.size != 1:
+        if has_aux and not (isinstance(result, tuple | list) and len(result) == 2):
             raise TypeError(
-                f"grad: the function must return a scalar Tensor, got "
+                f"{name} with has_aux=True: the function must return a pair (value, aux), got "
+                f"{_describe(result)}"
+            )
+        out, aux = result if has_aux else (result, None)
+        if not isinstance(out, Tensor) or out.size != 1 or out.dtype.kind != "f":
+            raise TypeError(
+                f"{name}: the function must return a scalar float Tensor, got "
                 f"{_describe(out)}; use vjp or jacrev for other outputs"
+                + ("" if has_aux else " (return (value, aux) with has_aux=True)")
             )
         grads = _grads([out], [None], xs)
-        grads = grads[0] if isinstance(argnums, int) else tuple(grads)
+        grads = grads[0] if isinstance(argnums, int | np.integer) else tuple(grads)
         return ((out, aux) if has_aux else out), grads
 
     return value_and_grad_f
@@ -61,19 +73,28 @@ def value_and_grad(f, argnums: int | tuple[int, ...] = 0, has_aux: bool = False)
 def vjp(f, *primals):
     """`(out, vjp_fn)`: `out = f(*primals)` and `vjp_fn(v)` = v^T J for each primal.
 
-    `out` may be a Tensor or a tuple of Tensors; `v` has the same structure. `vjp_fn` can
-    be called many times.
+    `out` may be a Tensor or a tuple, list or dict of Tensors (nested too); `v` has the same
+    structure and shapes. Outputs that do not depend on the primals contribute nothing.
+    `vjp_fn` can be called many times.
     """
-    args, xs = _fresh_inputs(primals, tuple(range(len(primals))))
+    _check_function(f, "vjp")
+    args, xs = _fresh_inputs(primals, tuple(range(len(primals))), "vjp")
     with enable_grad():
         out = f(*args)
-    outs = list(out) if isinstance(out, tuple | list) else [out]
+    outs = _leaves(out, "vjp: the function's output")
 
     def vjp_fn(cotangent):
-        cts = list(cotangent) if isinstance(out, tuple | list) else [cotangent]
-        if len(cts) != len(outs):
-            raise ValueError(f"vjp: {len(cts)} cotangents for {len(outs)} outputs")
-        return tuple(_grads(outs, cts, xs))
+        cts = _leaves(cotangent, "vjp: the cotangent", like=out, arrays=True)
+        seeds = []
+        for k, (o, ct) in enumerate(zip(outs, cts, strict=True)):
+            shape = np.shape(ct.data if isinstance(ct, Tensor) else ct)
+            if shape != o.shape:
+                raise ValueError(
+                    f"vjp: cotangent {k} has shape {shape} but output {k} has shape {o.shape}; "
+                    "they must be equal"
+                )
+            seeds.append(ct)
+        return tuple(_grads(outs, seeds, xs))
 
     return out, vjp_fn
 
@@ -84,12 +105,17 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
     The result has shape `out.shape + x.shape` (a tuple of those for several argnums).
     """
 
+    _check_function(f, "jacrev")
+    _check_argnums(argnums, "jacrev")
+
     def jacobian_f(*args):
-        args, xs = _fresh_inputs(args, argnums)
+        args, xs = _fresh_inputs(args, argnums, "jacrev")
         with enable_grad():
             out = f(*args)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"jacrev: the function must return a Tensor, got {_describe(out)}")
+        if not isinstance(out, Tensor) or out.dtype.kind != "f":
+            raise TypeError(
+                f"jacrev: the function must return a float Tensor, got {_describe(out)}"
+            )
         rows = []
         for k in range(out.size):
             seed = np.zeros(out.size, dtype=out.dtype)
@@ -98,7 +124,7 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
         jacs = tuple(
             _assemble([r[j] for r in rows], out.shape + x.shape, x) for j, x in enumerate(xs)
         )
-        return jacs[0] if isinstance(argnums, int) else jacs
+        return jacs[0] if isinstance(argnums, int | np.integer) else jacs
 
     return jacobian_f
 
@@ -113,11 +139,26 @@ def jvp(f, primals, tangents):
     >>> float(tangent.item())
     1.0
     """
+    _check_function(f, "jvp")
+    for what, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple | list):
+            raise TypeError(
+                f"jvp: {what} must be a tuple or list with one entry per argument of the "
+                f"function, got {_describe(value)}; write jvp(f, (x,), (v,))"
+            )
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals = tuple(_as_tensor(p, "jvp", f"primal {k}") for k, p in enumerate(primals))
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        shape = np.shape(t.data if isinstance(t, Tensor) else t)
+        if shape != p.shape:
+            raise ValueError(
+                f"jvp: tangent {k} has shape {shape} but primal {k} has shape {p.shape}; they "
+                "must be equal"
+            )
     with dual_level() as level:
-        duals = [make_dual(_as_tensor(p), t, level) for p, t in zip(primals, tangents, strict=True)]
+        duals = [make_dual(p, t, level) for p, t in zip(primals, tangents, strict=True)]
         out = f(*duals)
         primal_out = _tree_map(lambda o: unpack_dual(o, level).primal, out)
         tangent_out = _tree_map(lambda o: _tangent_or_zeros(o, level), out)
@@ -127,7 +168,8 @@ def jvp(f, primals, tangents):
 def linearize(f, *primals):
     """`(f(*primals), f_jvp)` with `f_jvp(*tangents)` the JVP at `primals`. Each call of
     `f_jvp` runs one forward sweep (the primal is recomputed, not cached)."""
-    primals = tuple(_as_tensor(p) for p in primals)
+    _check_function(f, "linearize")
+    primals = tuple(_as_tensor(p, "linearize", f"primal {k}") for k, p in enumerate(primals))
     return f(*primals), lambda *tangents: jvp(f, primals, tangents)[1]
 
 
@@ -137,10 +179,13 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0):
     The result has shape `out.shape + x.shape` (a tuple of those for several argnums).
     """
 
+    _check_function(f, "jacfwd")
+    _check_argnums(argnums, "jacfwd")
+
     def jacobian_f(*args):
-        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        nums = _argnums_for(argnums, len(args), "jacfwd")
         jacs = tuple(_jacfwd_one(f, args, k) for k in nums)
-        return jacs[0] if isinstance(argnums, int) else jacs
+        return jacs[0] if isinstance(argnums, int | np.integer) else jacs
 
     return jacobian_f
 
@@ -148,7 +193,9 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0):
 def hessian(f, argnums: int | tuple[int, ...] = 0):
     """The Hessian of a scalar function, forward-over-reverse: `jacfwd(grad(f))`. For several
     argnums, a tuple of tuples of blocks, as JAX."""
-    if isinstance(argnums, int):
+    _check_function(f, "hessian")
+    _check_argnums(argnums, "hessian")
+    if isinstance(argnums, int | np.integer):
         return jacfwd(grad(f, argnums), argnums)
 
     def hessian_f(*args):
@@ -163,11 +210,17 @@ def hessian(f, argnums: int | tuple[int, ...] = 0):
 def hvp(f, x, v):
     """The Hessian-vector product H(x) v of a scalar function, forward-over-reverse: one
     forward sweep through the gradient computation, never forming H."""
+    x = _as_tensor(x, "hvp", "x")
+    if np.shape(v.data if isinstance(v, Tensor) else v) != x.shape:
+        raise ValueError(
+            f"hvp: v has shape {np.shape(v.data if isinstance(v, Tensor) else v)} but x has "
+            f"shape {x.shape}; they must be equal"
+        )
     return jvp(grad(f), (x,), (v,))[1]
 
 
 def _jacfwd_one(f, args, k) -> Tensor:
-    x = _as_tensor(args[k])
+    x = _as_tensor(args[k], "jacfwd", f"argument {k}")
 
     def f_k(xk):
         return f(*args[:k], xk, *args[k + 1 :])
@@ -177,8 +230,10 @@ def _jacfwd_one(f, args, k) -> Tensor:
         e = np.zeros(x.size, dtype=x.dtype)
         e[j] = 1
         out, column = jvp(f_k, (x,), (e.reshape(x.shape),))
-        if not isinstance(out, Tensor):
-            raise TypeError(f"jacfwd: the function must return a Tensor, got {_describe(out)}")
+        if not isinstance(out, Tensor) or out.dtype.kind != "f":
+            raise TypeError(
+                f"jacfwd: the function must return a float Tensor, got {_describe(out)}"
+            )
         columns.append(column)
     if not columns:
         return Tensor(np.zeros(f_k(x).shape + x.shape, dtype=x.dtype))
@@ -188,8 +243,20 @@ def _jacfwd_one(f, args, k) -> Tensor:
     return Tensor(np.stack([c.data for c in columns], axis=-1).reshape(shape))
 
 
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(as_array(x))
+def _as_tensor(x, where: str, what: str) -> Tensor:
+    """A differentiated argument as a float Tensor; containers and other dtypes are refused."""
+    if isinstance(x, tuple | list | dict):
+        raise TypeError(
+            f"{where}: {what} is a {type(x).__name__}; differentiate with respect to arrays or "
+            "Tensors (pass several as separate arguments, with argnums=(0, 1, ...))"
+        )
+    t = x if isinstance(x, Tensor) else Tensor(as_array(x))
+    if t.dtype.kind != "f":
+        raise TypeError(
+            f"{where}: {what} has dtype {t.dtype}; only floating-point arguments can be "
+            "differentiated (pass e.g. np.float64(3.0) or x.astype(np.float64))"
+        )
+    return t
 
 
 def _tangent_or_zeros(o, level) -> Tensor:
@@ -209,10 +276,10 @@ def _tree_map(fn, tree):
     raise TypeError(f"expected a Tensor or a tuple, list or dict of them, got {_describe(tree)}")
 
 
-def _fresh_inputs(args, argnums):
+def _fresh_inputs(args, argnums, where: str):
     """Replace the chosen arguments by new tensors that require grad: a new leaf for data,
     a new node (an alias) for a tensor that an outer level differentiates."""
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = _argnums_for(argnums, len(args), where)
     args = list(args)
     xs = []
     for k in nums:
@@ -223,16 +290,96 @@ def _fresh_inputs(args, argnums):
         elif isinstance(a, Dual):  # keep the tangent: forward-over-reverse
             x = Dual._wrap(a.primal, a.tangent, a.level).requires_grad_()
         else:
-            x = Tensor(as_array(a), requires_grad=True)
+            x = _as_tensor(a, where, f"argument {k}").detach().requires_grad_()
         args[k] = x
         xs.append(x)
     return args, xs
 
 
+def _check_function(f, where: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{where}: expected a function to differentiate, got {_describe(f)}")
+
+
+def _check_argnums(argnums, where: str) -> None:
+    if isinstance(argnums, int | np.integer) and not isinstance(argnums, bool):
+        return
+    if isinstance(argnums, tuple | list) and argnums and all(is_int(k) for k in argnums):
+        return
+    raise TypeError(
+        f"{where}: argnums must be an int or a non-empty tuple of ints, got {argnums!r:.40}"
+    )
+
+
+def _argnums_for(argnums, count: int, where: str) -> tuple[int, ...]:
+    """`argnums` as a tuple of indices into `count` positional arguments (negative ones count
+    from the end), each in range and given once."""
+    _check_argnums(argnums, where)
+    nums = (argnums,) if isinstance(argnums, int | np.integer) else tuple(argnums)
+    out = []
+    for k in nums:
+        if not -count <= k < count:
+            raise ValueError(
+                f"{where}: argnums {argnums} asks for argument {k}, but the function was called "
+                f"with {count} positional argument{'s' if count != 1 else ''}"
+            )
+        out.append(int(k) % count)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: argnums {argnums} names an argument twice")
+    return tuple(out)
+
+
+def _leaves(tree, what: str, like=None, arrays: bool = False) -> list:
+    """The Tensors of a Tensor or a (nested) tuple, list or dict of them, in order; with `like`,
+    `tree` must have the same structure (and may hold arrays or numbers where `arrays`)."""
+    if like is None:
+        like = tree
+    problem = ""
+    if isinstance(like, Tensor):
+        if isinstance(tree, Tensor) or (arrays and _numeric(tree)):
+            return [tree]
+    elif isinstance(like, tuple | list) and isinstance(tree, tuple | list):
+        if len(tree) == len(like):
+            return [
+                leaf
+                for t, s in zip(tree, like, strict=True)
+                for leaf in _leaves(t, what, s, arrays)
+            ]
+        problem = f": {len(tree)} entries where the output has {len(like)}"
+    elif isinstance(like, dict) and isinstance(tree, dict):
+        if set(tree) == set(like):
+            return [leaf for k in like for leaf in _leaves(tree[k], what, like[k], arrays)]
+        problem = f": keys {sorted(map(str, tree))} where the output has {sorted(map(str, like))}"
+    if like is tree:
+        expected = "a Tensor or a tuple, list or dict of Tensors"
+    else:
+        expected = f"the output's structure {_structure(like)}"
+    raise TypeError(f"{what} must have {expected}, got {_structure(tree)}{problem}")
+
+
+def _numeric(x) -> bool:
+    return isinstance(x, np.ndarray | np.generic | int | float) and not isinstance(x, bool)
+
+
+def _structure(tree) -> str:
+    if isinstance(tree, Tensor):
+        return f"Tensor{tree.shape}"
+    if isinstance(tree, np.ndarray):
+        return f"array{tree.shape}"
+    if isinstance(tree, tuple | list):
+        inner = ", ".join(_structure(t) for t in tree)
+        return f"({inner})" if isinstance(tree, tuple) else f"[{inner}]"
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
+    return type(tree).__name__
+
+
 def _grads(outs, seeds, xs) -> list[Tensor]:
     """d(outs)/d(xs) with cotangents `seeds`; zeros where an output does not depend on x."""
-    if not any(isinstance(o, Tensor) and o.requires_grad for o in outs):
+    pairs = [(o, s) for o, s in zip(outs, seeds, strict=True) if o.requires_grad]
+    if not pairs:
         return [Tensor(np.zeros_like(x.data)) for x in xs]  # f does not depend on xs
+    outs, seeds = [o for o, _ in pairs], [s for _, s in pairs]
     ours = {id(x) for x in xs}
     order = toposort(outs)
     outer = any((t._op is None and id(t) not in ours) or isinstance(t, Dual) for t in order)
@@ -253,5 +400,7 @@ def _assemble(rows, shape, x) -> Tensor:
 
 def _describe(value) -> str:
     if isinstance(value, Tensor):
-        return f"a Tensor of shape {value.shape}"
+        return f"a Tensor of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
     return type(value).__name__

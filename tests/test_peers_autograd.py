@@ -1,7 +1,7 @@
-"""HIPS/autograd's test suite (test_numpy, test_scalar_ops, test_systematic, test_binary_ops,
-test_core, test_graphs, test_wrappers, test_jacobian, test_direct, test_tests) re-expressed for
-minigrad: values against NumPy, derivatives against central differences in float64 (reverse and
-forward mode, and second order where autograd checks it), kinks by PyTorch/JAX conventions."""
+"""HIPS/autograd's per-function tests (test_numpy, test_scalar_ops, test_systematic,
+test_binary_ops) re-expressed for minigrad: values and dtypes against NumPy, derivatives against
+central differences in float64 (reverse and forward mode, and second order where autograd checks
+it), kinks and ties by PyTorch/JAX conventions. Graphs, transforms: test_peers_autograd_graphs."""
 
 from __future__ import annotations
 
@@ -54,8 +54,7 @@ def test_reduction(name, axis, keepdims):
 def test_reduction_of_scalars_and_flat_arrays(name):
     for x in [F(3.5), R(3), R(1, 3)]:
         same(getattr(mg, name)(x), getattr(np, name)(x))
-        if not (name == "std" and x.size == 1):  # std is sqrt(0) there: no derivative
-            check(getattr(mg, name), x)
+        check(getattr(mg, name), x)
 
 
 @pytest.mark.parametrize("name", ["var", "std"])
@@ -105,7 +104,7 @@ UNARY = [  # minigrad, NumPy, domain
     (mg.sin, np.sin, (-2, 2)),
     (mg.cos, np.cos, (-2, 2)),
     (mg.tanh, np.tanh, (-2, 2)),
-    (mg.sigmoid, lambda x: 0.5 + 0.5 * np.tanh(x / 2), (-2, 2)),
+    (mg.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-2, 2)),
     (lambda x: x * x, np.square, (-2, 2)),
     (lambda x: 1 / x, np.reciprocal, (0.5, 2.0)),
 ]
@@ -166,7 +165,7 @@ NUMPY_BINARY = {"maximum": np.maximum, "minimum": np.minimum}
 def test_binary_ops_on_every_pair_of_shapes(name):
     fn, domain = BINARY[name]
     ref = NUMPY_BINARY.get(name, fn)
-    shapes = [(), (4,), (3, 4), (1, 4)]
+    shapes = [(), (4,), (3, 4), (1, 4), (3, 1)]
     for s1 in shapes:
         for s2 in shapes:
             a, b = domain(R(*s1), R(*s2))
@@ -412,216 +411,33 @@ def test_gradient_keeps_the_input_dtype_through_astype():
     assert grad.dtype == np.float32
 
 
-# -- graphs (test_graphs, test_core, test_direct) -------------------------------------------
-def test_fanout_and_derivatives_to_third_order():
-    fun = lambda x: mg.sin(mg.sin(x) + mg.sin(x))
-    x = F(0.3)
-    d1, d2, d3 = mg.grad(fun), mg.grad(mg.grad(fun)), mg.grad(mg.grad(mg.grad(fun)))
-    s, c = np.sin(x), np.cos(x)
-    assert np.isclose(d1(x).item(), 2 * c * np.cos(2 * s), rtol=1e-12)
-    assert np.isclose(d2(x).item(), -2 * s * np.cos(2 * s) - 4 * c**2 * np.sin(2 * s))
-    expected3 = -2 * c * np.cos(2 * s) + 12 * s * c * np.sin(2 * s) - 8 * c**3 * np.cos(2 * s)
-    assert np.isclose(d3(x).item(), expected3, rtol=1e-10)
-    for f in [fun, d1, d2]:
-        check(f, x, order=1)
+# -- plain NumPy functions called on a Tensor (test_numpy.test_plain_numpy_reductions_on_box) --
+@pytest.mark.xfail(strict=True, reason="BUG: np.sum/np.mean/... on a Tensor: TypeError on 'out'")
+def test_plain_numpy_reductions_on_a_tensor():
+    x = np.abs(R(5)) + 0.5
+    for np_fn, mg_fn in [
+        (np.sum, mg.sum),
+        (np.prod, mg.prod),
+        (np.max, mg.max),
+        (np.mean, mg.mean),
+    ]:
+        np.testing.assert_allclose(mg.grad(np_fn)(x).data, mg.grad(mg_fn)(x).data)
 
 
-def test_third_derivatives_in_mixed_arguments():
-    fun = lambda x, y: mg.sin(mg.sin(x) + mg.sin(y))
-    x, y = F(0.4), F(-0.7)
-    for f in [fun, mg.grad(fun), mg.grad(fun, 1), mg.grad(mg.grad(fun, 1), 0)]:
-        check(f, x, y, order=1)
-    d_xyx = mg.grad(mg.grad(mg.grad(fun, 0), 1), 0)(x, y).item()
-    d_yxx = mg.grad(mg.grad(mg.grad(fun, 1), 0), 0)(x, y).item()
-    # d3/dx2 dy of sin(u), u = sin x + sin y: -cos y (cos(u) (-sin x) ... ) by symmetry of order
-    assert np.isclose(d_xyx, d_yxx, rtol=1e-12)
-    u = np.sin(x) + np.sin(y)
-    expected = np.cos(y) * (np.sin(x) * np.sin(u) - np.cos(x) ** 2 * np.cos(u))
-    assert np.isclose(d_xyx, expected, rtol=1e-12)
-
-
-def test_grad_of_identity_constant_and_ignored_argument():
-    assert mg.grad(lambda x: x)(F(2.0)).item() == 1.0
-    assert mg.grad(mg.grad(lambda x: x))(F(2.0)).item() == 0.0
-    assert mg.grad(lambda x: mg.tensor(F(1.0)))(F(2.0)).item() == 0.0
-    assert mg.grad(lambda x: mg.sin(mg.tensor(F(1.0))))(np.ones(3)).tolist() == [0, 0, 0]
-    assert mg.grad(mg.grad(lambda x: 3 * x + 1))(F(2.0)).item() == 0.0
-    assert mg.jacrev(lambda x: mg.tensor(np.ones(2)))(np.ones(3)).shape == (2, 3)
-    assert not mg.hessian(lambda x: x.sum())(np.ones(3)).data.any()
-    with pytest.raises(TypeError, match="must return a scalar Tensor, got float"):
-        mg.grad(lambda x: 1.0)(F(2.0))
-    with pytest.raises(TypeError, match=r"scalar Tensor, got a Tensor of shape \(2,\)"):
-        mg.grad(lambda x: x * 2)(np.zeros(2))
-
-
-def test_nested_grad_closing_over_the_outer_variable():
-    assert np.isclose(mg.grad(lambda x: x * mg.grad(lambda y: x * y)(F(2.0)))(F(1.3)).item(), 2.6)
-    assert np.isclose(mg.grad(lambda x: x * mg.grad(lambda y: y * x)(F(2.0)))(F(1.3)).item(), 2.6)
-    check(lambda x: x * mg.grad(lambda y: x * y)(F(2.0)), F(1.0), order=1)
-    v = R(10)
-    df = mg.grad(lambda x: mg.sin(x @ v))
-    check(lambda x, w: mg.sin(w @ df(x)), R(10), R(10), order=1)
-
-
-def test_gradient_reaching_a_node_twice():
-    def fun(a, index):
-        b = a + 1.0
-        c = (b[0] if index else b) + 1.5
-        return a + b + c
-
-    for index in [False, True]:
-        check(lambda a, i=index: fun(a, i), R(5))
-    check(lambda a: mg.grad(lambda t: mg.sin(fun(t, True)).sum())(a), R(5), order=1)
-
-
-@pytest.mark.parametrize(
-    "shape, axis, keepdims",
-    [
-        ((3, 3), None, True),
-        ((3, 1), 0, False),
-        ((1, 3), 1, False),
-        ((3, 1), 0, True),
-        ((1, 3), 1, True),
-    ],
-)
-def test_singleton_outputs(shape, axis, keepdims):
-    fun = lambda x: mg.sum(mg.sin(x), axis=axis, keepdims=keepdims)
-    check(fun, R(*shape), order=1)
-    check(lambda x: mg.sum(mg.grad(lambda t: fun(t).sum())(x)), R(*shape), order=1)
-
-
-def test_item_assignment_inside_grad_is_refused():
-    def fun(a, b):
-        a[1] = b
-        return a.sum()
-
-    with pytest.raises(RuntimeError, match="in-place"):
-        mg.grad(fun)(R(5), F(3.0))
-
-
-def test_direct_value():
-    fun = lambda x: (x + mg.sin(x**2)) * x
-    assert abs(mg.grad(fun)(F(1.3)).item() - 3.190948746871) < 1e-9
-    assert abs(mg.jvp(fun, (F(1.3),), (F(1.0),))[1].item() - 3.190948746871) < 1e-9
-
-
-# -- wrappers (test_wrappers, test_jacobian) ----------------------------------------------
-def test_value_and_grad():
-    fun = lambda x: mg.sum(mg.sin(x) ** 2)
-    x = R(5)
-    value, grad = mg.value_and_grad(fun)(x)
-    same(value, np.sum(np.sin(x) ** 2))
-    same(grad, 2 * np.sin(x) * np.cos(x))
-    check(lambda t: mg.value_and_grad(fun)(t)[0], x)
-    v, d = mg.value_and_grad(lambda t: 3.0 * t**3.2)(F(1.7))
-    assert v.item() == 3.0 * 1.7**3.2 and np.isclose(d.item(), 9.6 * 1.7**2.2, rtol=1e-14)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: value_and_grad's value stays on its graph")
-def test_value_and_grad_returns_a_plain_value():
-    value, _ = mg.value_and_grad(lambda x: mg.sum(mg.sin(x) ** 2))(R(5))
-    assert not value.requires_grad
-
-
-def complicated(a, b, c, d, e, f=1.1, g=9.0):
-    return a + mg.sin(b) + mg.exp(c) + mg.cos(d) + mg.tanh(e) + f + g
-
-
-def test_argnums_with_keyword_arguments():
-    args = [F(v) for v in (0.5, -0.3, 0.2, -1.1, 0.7)]
-    kw = {"f": F(0.6), "g": F(-0.1)}
-    gd, gb = mg.grad(complicated, argnums=(3, 1))(*args, **kw)
-    assert np.isclose(gd.item(), -np.sin(-1.1)) and np.isclose(gb.item(), np.cos(-0.3))
-    value, grads = mg.value_and_grad(complicated, argnums=(3, 1))(*args, **kw)
-    assert np.isclose(value.item(), complicated(*args, **kw).item())
-    assert [g.item() for g in grads] == [gd.item(), gb.item()]
-    a, b = R(3), R(3)
-    (ga,) = mg.grad(lambda x, y: mg.sum(x + mg.sin(y)), argnums=(0,))(a, b)
-    assert ga.tolist() == [1.0, 1.0, 1.0]
-
-
-def test_hessian_of_a_quadratic_form():
-    h = R(5, 5)
-    np.testing.assert_allclose(mg.hessian(lambda x: (x @ h) @ x)(R(5)).data, h + h.T)
-    np.testing.assert_allclose(mg.jacrev(mg.grad(lambda x: (x @ h) @ x))(R(5)).data, h + h.T)
-    blocks = mg.hessian(lambda x, y: x * y * y, argnums=(0, 1))(F(2.0), F(3.0))
-    assert [[b.item() for b in row] for row in blocks] == [[0, 6], [6, 4]]
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: hessian(argnums=tuple) row >= 1 blocks keep graph")
-def test_hessian_blocks_are_plain_values():
-    blocks = mg.hessian(lambda x, y: x * y * y, argnums=(0, 1))(F(2.0), F(3.0))
-    assert not any(b.requires_grad for row in blocks for b in row)
-
-
-@pytest.mark.parametrize("shape", [(5,), (5, 4), (5, 4, 3)])
-def test_hessian_vector_and_jacobian_vector_products(shape):
-    a, v = R(*shape), R(*shape)
-    fun = lambda t: mg.sum(mg.sin(t))
-    h = mg.hessian(fun)(a).data
-    assert h.shape == shape + shape
-    np.testing.assert_allclose(mg.hvp(fun, a, v).data, np.tensordot(h, v, axes=v.ndim))
-    roll = lambda t: mg.concatenate([mg.sin(t)[-1:], mg.sin(t)[:-1]])  # np.roll(sin(t), 1, 0)
-    jac = mg.jacrev(roll)(a).data
-    np.testing.assert_allclose(mg.jacfwd(roll)(a).data, jac)
-    _, pullback = mg.vjp(roll, a)
-    np.testing.assert_allclose(pullback(v)[0].data, np.tensordot(v, jac, axes=v.ndim))
-    np.testing.assert_allclose(mg.vjp(mg.sin, a)[1](np.ones(shape))[0].data, np.cos(a))
-
-
-def test_jacobians():
-    fun = lambda x: mg.sum(mg.sin(x), axis=1, keepdims=True)
-    a = R(1, 3)
-    np.testing.assert_allclose(
-        mg.jacrev(fun)(a).data.reshape(1, 3), mg.grad(lambda t: fun(t).sum())(a).data
-    )
-    x = F(0.7)
-    for jac in [mg.jacrev, mg.jacfwd]:
-        np.testing.assert_allclose(
-            jac(lambda t: mg.stack([t, t**2, t**3]))(x).data, [1, 2 * x, 3 * x**2]
-        )
-    scalar_funs = [
-        lambda x: mg.sum(x**3),
-        lambda x: mg.prod(mg.sin(x) + mg.sin(x)),
-        lambda x: mg.grad(lambda y: mg.exp(y) * mg.tanh(x[0]))(x[1]),
-    ]
-    x = R(5)
-    grads = np.stack([mg.grad(f)(x).data for f in scalar_funs])
-    for jac in [mg.jacrev, mg.jacfwd]:
-        np.testing.assert_allclose(
-            jac(lambda t: mg.stack([f(t) for f in scalar_funs]))(x).data, grads
-        )
-
-
-def test_higher_order_jacobians():
-    fun = lambda x: mg.sin(mg.einsum("i,j->ij", x, x)) + mg.cos(x @ x)
-    assert mg.jacrev(fun)(R(2)).shape == (2, 2, 2)
-    assert mg.jacrev(mg.jacrev(fun))(R(2)).shape == (2, 2, 2, 2)
-    assert mg.jacfwd(mg.jacrev(fun))(R(2)).shape == (2, 2, 2, 2)
-    check(lambda x: mg.sum(mg.sin(mg.jacrev(fun)(x))), R(2), order=1)
-    check(lambda x: mg.sum(mg.sin(mg.jacrev(mg.jacrev(fun))(x))), R(2), order=1)
-
-
-# -- the checker itself must fail (test_tests) -----------------------------------------------
-def times_two_with(factor):
-    class Foo(mg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2.0
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * factor
-
-    return Foo
-
-
-def test_gradcheck_fails_on_a_wrong_vjp():
-    with pytest.raises(mg.GradcheckError, match=r"reverse mode.*analytic 2\.001 vs numeric 2"):
-        mg.gradcheck(times_two_with(2.001).apply, F(1.0), modes=("rev",), atol=1e-8, rtol=1e-6)
-
-
-@pytest.mark.xfail(strict=True, reason="BUG: gradcheck(modes=('rev',)) passes a NaN gradient")
-def test_gradcheck_fails_on_a_nan_vjp():
-    with pytest.raises(mg.GradcheckError):
-        mg.gradcheck(times_two_with(np.nan).apply, np.array([1.0, 2.0]), modes=("rev",))
+@pytest.mark.xfail(strict=True, reason="BUG: np.concatenate/stack/where/clip/dot/reshape drop grad")
+def test_plain_numpy_functions_never_silently_drop_the_graph():
+    t = mg.tensor(R(3), requires_grad=True)
+    calls = {
+        "concatenate": lambda: np.concatenate([t, t]),
+        "stack": lambda: np.stack([t, t]),
+        "where": lambda: np.where(t.data > 0, t, 0.0),
+        "clip": lambda: np.clip(t, -0.5, 0.5),
+        "dot": lambda: np.dot(t, t),
+        "reshape": lambda: np.reshape(t, (3, 1)),
+    }
+    for name, call in calls.items():
+        try:
+            out = call()
+        except TypeError:
+            continue  # refusing, as NumPy's ufuncs do on a Tensor, is fine
+        assert isinstance(out, mg.Tensor) and out.requires_grad, f"np.{name} dropped the graph"
