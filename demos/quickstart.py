@@ -28,7 +28,7 @@ def decomposed(x, w, b):
 
 
 def main(argv: list[str] | None = None) -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv or [])
     mg.set_default_dtype(np.float64)
     x = mg.tensor(1.0, name="x")
     w = mg.tensor(0.0, requires_grad=True, name="w")

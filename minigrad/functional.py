@@ -245,13 +245,17 @@ def min(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
 
 
 def prod(x, axis=None, keepdims=False) -> Tensor:
-    """Product over `axis`, as a tree of pairwise products: exact where entries are 0."""
+    """Product over `axis`, as a tree of pairwise products: exact where entries are 0. As in
+    NumPy, bool and integers narrower than 64 bits are multiplied as 64-bit integers."""
     x = _tensor(x)
+    if x.dtype.kind in "biu" and x.dtype.itemsize < 8:
+        x = astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = normalize_axis(axis, x.ndim, "prod")
     rest = [a for a in range(x.ndim) if a not in axes]
     out_shape = kept_shape(x.shape, axes) if keepdims else tuple(x.shape[a] for a in rest)
-    y = reshape(transpose(x, rest + list(axes)), tuple(x.shape[a] for a in rest) + (-1,))
-    if y.shape[-1] == 0:
+    reduced = math.prod(x.shape[a] for a in axes)
+    y = reshape(transpose(x, rest + list(axes)), tuple(x.shape[a] for a in rest) + (reduced,))
+    if reduced == 0:
         return astype(ones_like(reshape(sum(y, -1), out_shape)), x.dtype)
     while y.shape[-1] > 1:
         n = y.shape[-1]

@@ -48,6 +48,22 @@ class Tensor:
     __array_ufunc__ = None
     _is_dual = False  # forward mode's Dual sets this
 
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions (np.sum, np.allclose, ...) on tensors run on the data. A float
+        result computed from a tensor that requires grad is refused: it would silently drop
+        the gradient (minigrad's function of the same name records it instead)."""
+        result = func(*_unwrap(args), **_unwrap(kwargs))
+        if func in _METADATA or not _has_float(result) or not _any_requires_grad((args, kwargs)):
+            return result
+        from minigrad import functional
+
+        name = func.__name__
+        own = f"mg.{name}" if hasattr(functional, name) else "minigrad operations"
+        raise TypeError(
+            f"np.{name} on a tensor that requires grad would drop its gradient; use {own} "
+            f"instead (they are recorded), or np.{name} on x.detach() for a constant"
+        )
+
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self._init(as_array(data, dtype, copy=True), requires_grad, name)
 
@@ -513,6 +529,39 @@ class Tensor:
 
     def matmul(self, other):
         return F.matmul(self, other)
+
+
+# NumPy functions that read only a tensor's shape: safe whatever the tensor.
+_METADATA = {np.shape, np.ndim, np.size}
+
+
+def _has_float(value) -> bool:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.dtype.kind in "fc"
+    if isinstance(value, tuple | list):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, float | complex)
+
+
+def _any_requires_grad(tree) -> bool:
+    if isinstance(tree, Tensor):
+        return tree._requires_grad
+    if isinstance(tree, tuple | list):
+        return any(_any_requires_grad(t) for t in tree)
+    if isinstance(tree, dict):
+        return any(_any_requires_grad(t) for t in tree.values())
+    return False
+
+
+def _unwrap(tree):
+    """`tree` with every Tensor replaced by its data (for NumPy's own functions)."""
+    if isinstance(tree, Tensor):
+        return tree.data
+    if isinstance(tree, tuple | list):
+        return type(tree)(_unwrap(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _unwrap(v) for k, v in tree.items()}
+    return tree
 
 
 class _HookHandle:

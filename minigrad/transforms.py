@@ -10,6 +10,10 @@ otherwise it is computed on the NumPy fast path.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
+
 import numpy as np
 
 from minigrad.autodiff.forward import Dual, dual_level, make_dual, unpack_dual
@@ -49,8 +53,12 @@ def value_and_grad(
 
     def value_and_grad_f(*args, **kwargs):
         args, xs = _fresh_inputs(args, argnums, name)
-        with enable_grad():
-            result = f(*args, **kwargs)
+        with _running(xs), enable_grad():
+            result = _value_and_grad(args, kwargs, xs)
+        return _release(result)
+
+    def _value_and_grad(args, kwargs, xs):
+        result = f(*args, **kwargs)
         if has_aux and not (isinstance(result, tuple | list) and len(result) == 2):
             raise TypeError(
                 f"{name} with has_aux=True: the function must return a pair (value, aux), got "
@@ -79,7 +87,7 @@ def vjp(f, *primals):
     """
     _check_function(f, "vjp")
     args, xs = _fresh_inputs(primals, tuple(range(len(primals))), "vjp")
-    with enable_grad():
+    with _running(xs), enable_grad():
         out = f(*args)
     outs = _leaves(out, "vjp: the function's output")
 
@@ -94,9 +102,9 @@ def vjp(f, *primals):
                     "they must be equal"
                 )
             seeds.append(ct)
-        return tuple(_grads(outs, seeds, xs))
+        return _release(tuple(_grads(outs, seeds, xs)))
 
-    return out, vjp_fn
+    return _release(out), vjp_fn
 
 
 def jacrev(f, argnums: int | tuple[int, ...] = 0):
@@ -110,8 +118,12 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
 
     def jacobian_f(*args):
         args, xs = _fresh_inputs(args, argnums, "jacrev")
-        with enable_grad():
-            out = f(*args)
+        with _running(xs), enable_grad():
+            result = _jacobian(args, xs)
+        return _release(result)
+
+    def _jacobian(args, xs):
+        out = f(*args)
         if not isinstance(out, Tensor) or out.dtype.kind != "f":
             raise TypeError(
                 f"jacrev: the function must return a float Tensor, got {_describe(out)}"
@@ -162,7 +174,7 @@ def jvp(f, primals, tangents):
         out = f(*duals)
         primal_out = _tree_map(lambda o: unpack_dual(o, level).primal, out)
         tangent_out = _tree_map(lambda o: _tangent_or_zeros(o, level), out)
-    return primal_out, tangent_out
+    return _release((primal_out, tangent_out))
 
 
 def linearize(f, *primals):
@@ -184,7 +196,7 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0):
 
     def jacobian_f(*args):
         nums = _argnums_for(argnums, len(args), "jacfwd")
-        jacs = tuple(_jacfwd_one(f, args, k) for k in nums)
+        jacs = _release(tuple(_jacfwd_one(f, args, k) for k in nums))
         return jacs[0] if isinstance(argnums, int | np.integer) else jacs
 
     return jacobian_f
@@ -294,6 +306,54 @@ def _fresh_inputs(args, argnums, where: str):
         args[k] = x
         xs.append(x)
     return args, xs
+
+
+class _Transforms(threading.local):
+    def __init__(self) -> None:
+        self.active: set[int] = set()  # ids of the fresh inputs of transforms now running
+
+
+_TRANSFORMS = _Transforms()
+# The fresh inputs that transforms made, by id (weakly: they go when the graph goes).
+_FRESH: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+@contextlib.contextmanager
+def _running(xs):
+    """While a transform runs, its fresh inputs are variables (results that depend on them
+    keep their graph, which the transform or an outer one differentiates)."""
+    ids = {id(x) for x in xs}
+    for x in xs:
+        _FRESH[id(x)] = x
+    _TRANSFORMS.active |= ids
+    try:
+        yield
+    finally:
+        _TRANSFORMS.active -= ids
+
+
+def _release(tree):
+    """`tree` with each Tensor that depends only on the fresh inputs of finished transforms
+    detached, as JAX returns plain values: a result keeps its graph only if it leads to a
+    tensor the user made to require grad, to a running transform's input, or is a dual."""
+    if isinstance(tree, Tensor):
+        if tree._requires_grad and not isinstance(tree, Dual) and not _leads_outside(tree):
+            return tree.detach()
+        return tree
+    if isinstance(tree, tuple | list):
+        return type(tree)(_release(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _release(v) for k, v in tree.items()}
+    return tree
+
+
+def _leads_outside(t: Tensor) -> bool:
+    for u in toposort([t]):
+        if isinstance(u, Dual):
+            return True
+        if u._op is None and (_FRESH.get(id(u)) is not u or id(u) in _TRANSFORMS.active):
+            return True
+    return False
 
 
 def _check_function(f, where: str) -> None:

@@ -51,7 +51,8 @@ def test_micrograd_sanity_check():
     x = mg.tensor(F(-4.0), requires_grad=True)
     y = sanity(x, mg.relu)
     y.backward()
-    # by hand: z = -10, q = z x = 40, h = z^2 = 100, y = 100 + 40 - 160; dy/dx = 6z + 7 q'...
+    # by hand (z < 0, so relu(z) = 0): z = 3x + 2 = -10, q = z x = 40, h = z^2 = 100,
+    # y = h + q + q x = -20; dy/dx = 6z + (6x + 2)(1 + x) + q = -60 + 66 + 40 = 46
     assert y.item() == -20.0 and x.grad.item() == 46.0
     assert math.isclose(num_grads(lambda v: sanity(v, lambda t: max(t, 0.0)), -4.0)[0], 46.0)
 

@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.autodiff.mode import no_grad
+from minigrad.dtypes import as_array
+from minigrad.nn.state import npz_path, read_state
 from minigrad.tensor import _SEQUENCE, Tensor
+from minigrad.validate import flag
 
 
 class Parameter(Tensor):
@@ -66,15 +69,27 @@ class Module:
                         yield f"{name}.{k}", item
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module (named `prefix`) and every sub-module, depth first, in order."""
-        yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+        """This module (named `prefix`) and every sub-module, depth first, in order; a module
+        used in several places is listed once, under its first name (as PyTorch)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, c) for n, c in module.named_children()]
+            stack.extend(reversed(children))
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every parameter once, by its first dotted name: a layer or a tensor used twice is
+        trained (and penalised) once."""
+        seen: set[int] = set()
         for module_name, module in self.named_modules(prefix):
             for name, value in vars(module).items():
-                if isinstance(value, Parameter):
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
                     yield (f"{module_name}.{name}" if module_name else name), value
 
     def parameters(self) -> list[Parameter]:
@@ -82,13 +97,20 @@ class Module:
 
     def register_buffer(self, name: str, value) -> None:
         """Keep `value` as state that is saved and loaded but not trained."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_buffer: the name must be an identifier, got {name!r:.40}")
         setattr(self, name, value if isinstance(value, Tensor) else Tensor(value))
-        self._buffers.append(name)
+        if name not in self._buffers:
+            self._buffers.append(name)
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
         for module_name, module in self.named_modules():
             for name in module._buffers:
-                yield (f"{module_name}.{name}" if module_name else name), getattr(module, name)
+                value = getattr(module, name)
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{module_name}.{name}" if module_name else name), value
 
     # -- modes and gradients ---------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -109,29 +131,37 @@ class Module:
         return {n: t.data.copy() for n, t in [*self.named_parameters(), *self.named_buffers()]}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy `state` into the parameters and buffers in place (names and shapes checked)."""
+        """Copy `state` into the parameters and buffers in place. Everything is checked first
+        (names, shapes, dtypes), so a bad entry changes nothing."""
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state).__name__}")
+        flag(strict, "load_state_dict", "strict")
         own = dict([*self.named_parameters(), *self.named_buffers()])
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
+            raise KeyError(
+                f"load_state_dict: missing {missing}, unexpected {unexpected}; pass "
+                "strict=False to load only the names both have"
+            )
+        values = {}
+        for name, value in state.items():
+            if name in own:
+                values[name] = _state_value(name, value, own[name])
         with no_grad():
-            for name, value in state.items():
-                if name not in own:
-                    continue
-                if np.shape(value) != own[name].shape:
-                    raise ValueError(
-                        f"load_state_dict: {name} has shape {np.shape(value)} "
-                        f"but the module's is {own[name].shape}"
-                    )
-                own[name].copy_(np.asarray(value))
+            for name, value in values.items():
+                own[name].copy_(value)
 
-    def save(self, path) -> None:
-        """Write the state to a NumPy `.npz` file (no pickle)."""
-        np.savez(Path(path), **self.state_dict())
+    def save(self, path) -> Path:
+        """Write the state to a NumPy `.npz` file (no pickle); `.npz` is added to a path
+        without it, as `load` expects. Returns the file written."""
+        path = npz_path(path)
+        np.savez(path, **self.state_dict())
+        return path
 
-    def load(self, path) -> None:
-        with np.load(Path(path), allow_pickle=False) as data:
-            self.load_state_dict({k: data[k] for k in data.files})
+    def load(self, path, strict: bool = True) -> None:
+        """Load a state written by `save` (the same path, with or without `.npz`). Member
+        names and array headers are checked before any data is read."""
+        self.load_state_dict(read_state(npz_path(path), self.state_dict(), strict), strict)
 
     def __repr__(self) -> str:
         children = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self.named_children()]
@@ -142,6 +172,21 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _state_value(name: str, value, own: Tensor) -> np.ndarray:
+    """`value` for the state entry `name` as an array that fits `own`, or a clear error."""
+    try:
+        array = as_array(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"load_state_dict: {name}: {err}") from None
+    if array.shape != own.shape:
+        raise ValueError(
+            f"load_state_dict: {name} has shape {array.shape} but the module's is {own.shape}"
+        )
+    if own.dtype.kind == "f" and array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: {name} has dtype {array.dtype}, expected numbers")
+    return array
 
 
 class Sequential(Module):
