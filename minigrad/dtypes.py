@@ -25,6 +25,13 @@ def get_default_dtype() -> np.dtype:
     return _DEFAULT[0]
 
 
+def float_for(dtype) -> np.dtype:
+    """The float dtype NumPy's transcendental functions give for `dtype` (float16 for bool and
+    8-bit integers, float32 for 16-bit, float64 for wider; floats stay as they are)."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind == "f" else np.exp(np.zeros((), dtype)).dtype
+
+
 #: The dtype kinds a tensor may hold: bool, signed and unsigned integers, floats.
 KINDS = "biuf"
 

@@ -122,7 +122,22 @@ class CustomOp(Primitive, register=False):
         return {}  # the name says it all
 
     def forward(self, *args):
-        return np.asarray(self.function.forward(self.ctx, *args))
+        out = self.function.forward(self.ctx, *args)
+        if isinstance(out, tuple | list) or out is None or isinstance(out, Tensor):
+            raise TypeError(
+                f"custom op `{self.name}`: forward must return one NumPy array (or number), got "
+                f"{type(out).__name__}; ops with several outputs are not supported, write one "
+                "Function per output"
+            )
+        out = np.asarray(out)
+        if out.dtype.kind not in "biuf":
+            raise TypeError(
+                f"custom op `{self.name}`: forward returned an array of dtype {out.dtype}, "
+                "not numbers"
+            )
+        if any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in args):
+            out = out.copy()  # an input returned as is (or a view of it) would share memory
+        return out
 
     def evaluate(self, *args):
         return CustomOp(self.function, self.needs_input_grad).forward(*args)
@@ -132,7 +147,8 @@ class CustomOp(Primitive, register=False):
             return OnceDifferentiable(
                 self.name, self.vjp(np, i, _array(g), None, *map(_array, xs))
             )(g, *xs)
-        if self.cache is None or self.cache[0] is not g:
+        cache = self.cache  # read once: another thread may sweep the same graph
+        if cache is None or cache[0] is not g:
             grads = self.function.backward(self.ctx, g)
             grads = grads if isinstance(grads, tuple | list) else (grads,)
             if len(grads) != len(xs):
@@ -140,16 +156,8 @@ class CustomOp(Primitive, register=False):
                     f"custom op `{self.name}`: backward returned {len(grads)} "
                     f"gradients for {len(xs)} inputs"
                 )
-            self.cache = (g, grads)
-        grad = self.cache[1][i]
-        if grad is None:
-            return np.zeros_like(xs[i])
-        if np.shape(grad) != np.shape(xs[i]):
-            raise ValueError(
-                f"custom op `{self.name}`: backward returned a gradient of shape "
-                f"{np.shape(grad)} for input {i} of shape {np.shape(xs[i])}"
-            )
-        return np.asarray(grad)
+            self.cache = cache = (g, grads)
+        return _checked(self.name, "backward returned a gradient", cache[1][i], xs[i], i)
 
     def jvp(self, xp, i, dx, ans, *xs):
         if self.function.jvp is None:
@@ -159,10 +167,11 @@ class CustomOp(Primitive, register=False):
             )
         if xp is not np:
             return OnceDifferentiable(
-                self.name, self.jvp(np, i, _array(dx), None, *map(_array, xs))
+                self.name, self.jvp(np, i, _array(dx), _array(ans), *map(_array, xs))
             )(dx, *xs)
         tangents = [dx if j == i else np.zeros_like(x) for j, x in enumerate(xs)]
-        return np.asarray(self.function.jvp(self.ctx, *tangents))
+        out = self.function.jvp(self.ctx, *tangents)
+        return _checked(self.name, "jvp returned a tangent", out, ans, None)
 
 
 class OnceDifferentiable(Primitive, register=False):
@@ -196,6 +205,30 @@ class OnceDifferentiable(Primitive, register=False):
             "differentiated again (create_graph, hessian, hvp, nested grad or jvp); write "
             "the op as a composite of minigrad operations to get higher derivatives"
         )
+
+
+def _checked(name: str, what: str, value, like, i: int | None) -> np.ndarray:
+    """A derivative returned by user code, as an array of `like`'s shape with numbers (None
+    means zero), or a TypeError/ValueError naming the op."""
+    target = "its output" if i is None else f"input {i}"
+    if value is None:
+        return np.zeros(np.shape(like))
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"custom op `{name}`: {what} for {target} that is not an array: {err}"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"custom op `{name}`: {what} of dtype {array.dtype} for {target}; return numbers"
+        )
+    if array.shape != np.shape(like):
+        raise ValueError(
+            f"custom op `{name}`: {what} of shape {array.shape} for {target} of shape "
+            f"{np.shape(like)}"
+        )
+    return array
 
 
 def _array(x):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from minigrad.creation import ones_like, zeros_like  # noqa: F401 (part of the xp namespace)
-from minigrad.dtypes import as_array
+from minigrad.dtypes import as_array, float_for
 from minigrad.ops.elementwise import (
     Abs,
     Add,
@@ -275,6 +275,8 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
     """log(sum(exp(x))), stable for large |x|: the max is subtracted first. Over an empty
     axis it is log(0) = -inf, as SciPy's."""
     x = _tensor(x)
+    if x.dtype.kind != "f":  # integers: subtracting the max would wrap around
+        x = astype(x, float_for(x.dtype))
     axes = normalize_axis(axis, x.ndim, "logsumexp")
     m = _stop_max(x, axes)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for empty axes
@@ -367,12 +369,19 @@ def flatten(x) -> Tensor:
 
 def getitem(x, index) -> Tensor:
     """x[index] with basic, integer-array and boolean indices."""
+    flag = index.data if isinstance(index, Tensor) else index
+    if isinstance(flag, bool | np.bool_) or (
+        isinstance(flag, np.ndarray) and flag.shape == () and flag.dtype == bool
+    ):
+        # NumPy: a 0-d mask adds an axis, of length 1 if it is true and 0 if not
+        return getitem(expand_dims(x, 0), np.zeros(int(flag), dtype=np.intp))
     return _apply(GetItem(_normalize_index(index, np.shape(x))), x)
 
 
 def _normalize_index(index, shape: tuple[int, ...]) -> tuple:
     """`index` as a tuple in which boolean masks are integer arrays (their nonzero positions),
-    after checking it against `shape` as NumPy would (a mask must match the axes it covers)."""
+    after checking it against `shape` as NumPy would (a mask must match the axes it covers).
+    Index arrays are copied: the node keeps them, and the user's array may change later."""
     index = index if isinstance(index, tuple) else (index,)
     out = []
     masks = False
@@ -380,14 +389,23 @@ def _normalize_index(index, shape: tuple[int, ...]) -> tuple:
         if isinstance(k, Tensor):
             k = k.data
         elif isinstance(k, list):
+            k = np.asarray(k) if k else np.zeros(0, dtype=np.intp)  # [] selects nothing
+        if isinstance(k, bool | np.bool_):
             k = np.asarray(k)
         if isinstance(k, np.ndarray) and k.dtype == bool:
             masks = True
+            if k.ndim == 0:
+                raise IndexError(
+                    "getitem: a 0-d boolean index is supported alone (x[b]), not in a tuple"
+                )
             out.extend(np.nonzero(k))
-        elif isinstance(k, np.ndarray) and k.dtype.kind not in "iu":
-            raise IndexError(
-                f"getitem: arrays used as indices must be of integer or boolean type, got {k.dtype}"
-            )
+        elif isinstance(k, np.ndarray):
+            if k.dtype.kind not in "iu":
+                raise IndexError(
+                    f"getitem: arrays used as indices must be of integer or boolean type, got "
+                    f"{k.dtype}"
+                )
+            out.append(k.copy())
         elif isinstance(k, np.integer):
             out.append(int(k))
         else:

@@ -12,17 +12,26 @@ import numpy as np
 
 from minigrad.autodiff.mode import no_grad
 from minigrad.tensor import Tensor
+from minigrad.validate import flag, integer, number
 
 
 class Optimizer:
+    """Base class: keeps the parameters (distinct leaf tensors, checked here) and the learning
+    rate, and applies `update` to each parameter that has a gradient."""
+
     def __init__(self, params, lr: float) -> None:
-        self.params: list[Tensor] = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be > 0, got {lr}")
+        self.params: list[Tensor] = _parameters(params, type(self).__name__)
         self.lr = lr
         self.steps = 0
+        self.schedule = None  # the one learning-rate schedule driving this optimiser, if any
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = number(value, type(self).__name__, "the learning rate lr", low=0)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -32,12 +41,57 @@ class Optimizer:
         self.steps += 1
         with no_grad():
             for k, p in enumerate(self.params):
-                if p.grad is not None:
-                    p.sub_(self.update(k, p.data, p.grad.data))
+                g = p.grad
+                if g is None:
+                    continue
+                if g.shape != p.shape:  # .grad is checked when set; this guards its .data
+                    raise ValueError(
+                        f"{type(self).__name__}.step: parameter {k} has shape {p.shape} but "
+                        f"its gradient has shape {g.shape}"
+                    )
+                p.sub_(self.update(k, p.data, g.data))
 
     def update(self, k: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The amount to subtract from parameter k (value w, gradient g)."""
         raise NotImplementedError
+
+
+def _parameters(params, owner: str) -> list[Tensor]:
+    """`params` as a list of distinct leaf tensors, or a TypeError/ValueError saying why not."""
+    if isinstance(params, Tensor):
+        raise TypeError(
+            f"{owner}: params must be an iterable of tensors, got one Tensor; write "
+            f"{owner}([p], ...) or {owner}(model.parameters(), ...)"
+        )
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: params must be an iterable of tensors, got {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError(f"{owner}: got no parameters to optimise")
+    seen: set[int] = set()
+    for k, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"{owner}: parameter {k} is a {type(p).__name__}, not a Tensor (parameter "
+                "groups as dicts are not supported; use one optimiser per learning rate)"
+            )
+        if not p.is_leaf:
+            raise ValueError(
+                f"{owner}: parameter {k} was computed by `{p._op.name}`, so it is not a leaf "
+                "and cannot be optimised; optimise the tensors it was computed from"
+            )
+        if p.dtype.kind != "f":
+            raise TypeError(f"{owner}: parameter {k} has dtype {p.dtype}; it must be float")
+        if id(p) in seen:
+            raise ValueError(
+                f"{owner}: parameter {k} appears twice, so it would be stepped twice; pass "
+                "each tensor once"
+            )
+        seen.add(id(p))
+    return params
 
 
 class SGD(Optimizer):
@@ -53,9 +107,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
+        self.momentum = number(momentum, "SGD", "momentum", low=0)
+        self.nesterov = flag(nesterov, "SGD", "nesterov")
+        self.weight_decay = number(weight_decay, "SGD", "weight_decay", low=0)
         if nesterov and momentum <= 0:
             raise ValueError("SGD: Nesterov momentum needs momentum > 0")
-        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def update(self, k, w, g):
@@ -70,7 +126,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba): bias-corrected first and second moments; L2 weight decay added
-    to the gradient, as PyTorch's Adam."""
+    to the gradient, as PyTorch's Adam. Each parameter counts its own steps (the bias
+    correction of a parameter that first gets a gradient late starts from its first step)."""
 
     def __init__(
         self,
@@ -81,9 +138,17 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.40}")
+        self.betas = tuple(
+            number(b, "Adam", f"betas[{i}]", low=0, high=1, high_open=True)
+            for i, b in enumerate(betas)
+        )
+        self.eps = number(eps, "Adam", "eps", low=0, low_open=True)
+        self.weight_decay = number(weight_decay, "Adam", "weight_decay", low=0)
         self.m: list[np.ndarray | None] = [None] * len(self.params)
         self.v: list[np.ndarray | None] = [None] * len(self.params)
+        self.counts = [0] * len(self.params)
 
     def update(self, k, w, g):
         b1, b2 = self.betas
@@ -92,16 +157,34 @@ class Adam(Optimizer):
         m = g * (1 - b1) if self.m[k] is None else b1 * self.m[k] + (1 - b1) * g
         v = g * g * (1 - b2) if self.v[k] is None else b2 * self.v[k] + (1 - b2) * g * g
         self.m[k], self.v[k] = m, v
-        m_hat = m / (1 - b1**self.steps)
-        v_hat = v / (1 - b2**self.steps)
+        self.counts[k] += 1
+        m_hat = m / (1 - b1 ** self.counts[k])
+        v_hat = v / (1 - b2 ** self.counts[k])
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def _attach(schedule, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{type(schedule).__name__}: expected an optimiser, got {type(optimizer).__name__}"
+        )
+    if optimizer.schedule is not None:
+        raise ValueError(
+            f"{type(schedule).__name__}: this optimiser already has a "
+            f"{type(optimizer.schedule).__name__}; a second schedule would overwrite its "
+            "learning rate (use one schedule per optimiser)"
+        )
+    optimizer.schedule = schedule
 
 
 class StepLR:
     """Multiply the learning rate by `gamma` every `step_size` calls of `step()`."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        _attach(self, optimizer)
+        self.optimizer = optimizer
+        self.step_size = integer(step_size, "StepLR", "step_size", low=1)
+        self.gamma = number(gamma, "StepLR", "gamma", low=0)
         self.base_lr, self.epoch = optimizer.lr, 0
 
     def step(self) -> None:
@@ -113,7 +196,10 @@ class CosineAnnealingLR:
     """lr = min_lr + (base - min_lr) (1 + cos(pi t / T)) / 2 over T = `t_max` calls."""
 
     def __init__(self, optimizer: Optimizer, t_max: int, min_lr: float = 0.0) -> None:
-        self.optimizer, self.t_max, self.min_lr = optimizer, t_max, min_lr
+        _attach(self, optimizer)
+        self.optimizer = optimizer
+        self.t_max = integer(t_max, "CosineAnnealingLR", "t_max", low=1)
+        self.min_lr = number(min_lr, "CosineAnnealingLR", "min_lr", low=0)
         self.base_lr, self.epoch = optimizer.lr, 0
 
     def step(self) -> None:

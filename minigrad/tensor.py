@@ -275,11 +275,18 @@ class Tensor:
                 f"{opname}: in-place change of a dual tensor would leave its "
                 "tangent stale; compute a new tensor instead"
             )
-        if MODE.enabled and self._requires_grad:
+        if MODE.enabled and (self._requires_grad or _any_requires_grad(other)):
+            form = _OUT_OF_PLACE[opname]
+            whose = (
+                "a tensor that requires grad"
+                if self._requires_grad
+                else ("a tensor with an operand that requires grad")
+            )
             raise RuntimeError(
-                f"{opname}: in-place change of a tensor that requires grad would corrupt the "
-                "recorded graph; do it inside `with mg.no_grad():` (as optimisers do) or use "
-                "the out-of-place form"
+                f"{opname}: changing {whose} in place is not recorded, so gradients would be "
+                f"wrong; write `{form}` instead: a new tensor, recorded (`c += x` becomes "
+                "`c = c + x`). Only to set a parameter's value without recording it, as "
+                "optimisers do, use `with mg.no_grad():`"
             )
         value = other.data if isinstance(other, Tensor) else other
         try:
@@ -320,7 +327,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """`x[index] = value` in place: not differentiable (build the result with mg.where or
         mg.concatenate instead), allowed on tensors that do not require grad."""
-        index = F._normalize_index(index, self.shape)
+        index = _unwrap(index)
         self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
 
     __iadd__ = add_
@@ -530,6 +537,17 @@ class Tensor:
     def matmul(self, other):
         return F.matmul(self, other)
 
+
+# What to write instead of each in-place change that cannot be recorded.
+_OUT_OF_PLACE = {
+    "add_": "x = x + y",
+    "sub_": "x = x - y",
+    "mul_": "x = x * y",
+    "div_": "x = x / y",
+    "copy_": "x = y",
+    "fill_": "x = mg.full_like(x, value)",
+    "x[index] = value": "x = mg.where(mask, value, x)",
+}
 
 # NumPy functions that read only a tensor's shape: safe whatever the tensor.
 _METADATA = {np.shape, np.ndim, np.size}

@@ -346,8 +346,8 @@ def test_schedules_and_optimizer_errors():
     assert cos.optimizer.lr == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="no parameters"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="learning rate must be > 0"):
-        optim.Adam([w], lr=0)
+    with pytest.raises(ValueError, match=r"learning rate lr must be in \[0, inf\), got -1"):
+        optim.Adam([w], lr=-1)
 
 
 def _s(x):

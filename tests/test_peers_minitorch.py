@@ -68,11 +68,14 @@ def test_micrograd_more_ops():
     assert abs(b.grad.item() - 645.5772594752186) < 1e-9 and abs(b.grad.item() - gb) < 1e-5
 
 
-def test_micrograd_augmented_assignment_is_refused_on_the_graph():
+def test_micrograd_augmented_assignment_is_refused_on_the_graph_and_the_advice_works():
     a = mg.tensor(F(-4.0), requires_grad=True)
     c = a + 1
-    with pytest.raises(RuntimeError, match="in-place.*out-of-place"):
+    with pytest.raises(RuntimeError, match=r"in place is not recorded.*`c = c \+ x`"):
         c += c + 1
+    c = c + c + 1  # the advice: rebind to a new tensor
+    c.backward()
+    assert a.grad.item() == 2.0
 
 
 # -- minitorch operators (tests/test_operators.py): properties on 0-d tensors ---------------

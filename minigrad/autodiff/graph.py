@@ -95,14 +95,19 @@ class Primitive:
         result = Tensor._make(out, None)
         if needs and MODE.enabled and out.dtype.kind == "f":
             self._record(xs, args, result, needs)
-        if self.view and isinstance(xs[0], Tensor):
-            result._vc = xs[0]._vc
+        if self.view and isinstance(xs[0], Tensor) and np.may_share_memory(out, args[0]):
+            result._vc = xs[0]._vc  # a view: in-place changes to either are changes to both
         return result
 
     def _record(self, xs, args, out: Tensor, needs=None) -> None:
         """Make this op the node that computed `out` from `xs` (arrays `args`)."""
         if needs is None:
             needs = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x._requires_grad]
+        if not self.linear and any(type(x) is np.ndarray for x in xs):
+            # A NumPy operand is the user's array, which no version counter watches: keep a
+            # copy, so that changing the array later cannot change this node's gradient.
+            xs = tuple(x.copy() if type(x) is np.ndarray else x for x in xs)
+            args = [x if type(x) is np.ndarray else a for x, a in zip(xs, args, strict=True)]
         self.inputs = xs
         self.args = args
         self.needs = needs

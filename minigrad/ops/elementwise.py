@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
+from minigrad.dtypes import float_for
 
 
 class Add(Primitive):
@@ -237,6 +238,9 @@ class Sigmoid(Primitive):
     name = "sigmoid"
 
     def forward(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind != "f":  # -x would wrap around for unsigned integers
+            x = x.astype(float_for(x.dtype))
         with np.errstate(over="ignore"):
             return 1 / (1 + np.exp(np.negative(x)))
 
@@ -266,8 +270,8 @@ class Abs(Primitive):
 class Maximum(Primitive):
     """z = max(x, y);   dz = [x > y] dx + [y > x] dy, and (dx + dy) / 2 at ties.
 
-    NOTE: ties split the derivative evenly, as PyTorch and JAX do. A NaN wins (as in NumPy)
-    but passes no derivative to either side.
+    NOTE: ties split the derivative evenly, as PyTorch and JAX do. A NaN wins, as in NumPy,
+    and takes the derivative (as in relu, which passes it to a NaN input).
     """
 
     __slots__ = ()
@@ -285,7 +289,7 @@ class Maximum(Primitive):
         return self._weight(x, y, dx) if i == 0 else self._weight(y, x, dx)
 
     def _weight(self, mine, other, v):
-        wins = mine > other if self.larger_wins else mine < other
+        wins = (mine > other if self.larger_wins else mine < other) | (mine != mine)
         return v * wins + 0.5 * v * (mine == other)
 
 

@@ -57,7 +57,9 @@ class Einsum(Primitive):
     def forward(self, *xs):
         if len(xs) != len(self.ins):
             raise ValueError(f"{self.subscripts!r} needs {len(self.ins)} operands")
-        return np.einsum(self.subscripts, *xs)
+        out = np.einsum(self.subscripts, *xs)
+        # NumPy returns a view for "i->i" or "ij->ji": copy, as the other non-view ops do.
+        return out.copy() if isinstance(out, np.ndarray) and out.base is not None else out
 
     def vjp(self, xp, i, g, ans, *xs):
         others = [s for j, s in enumerate(self.ins) if j != i]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
+from minigrad.dtypes import float_for
 from minigrad.validate import ints
 
 
@@ -80,8 +81,10 @@ class Max(Primitive):
         return (dx * self._share(ans, x)).sum(axis=self.axis, keepdims=self.keepdims)
 
     def _share(self, ans, x):
-        """1/k at the k positions that attain the extremum, 0 elsewhere (a constant)."""
-        at_max = x == ans.reshape(kept_shape(x.shape, self.axis))
+        """1/k at the k positions that attain the extremum, 0 elsewhere (a constant); a NaN
+        extremum is attained by the NaNs (the derivative goes to them, as in PyTorch)."""
+        kept = ans.reshape(kept_shape(x.shape, self.axis))
+        at_max = (x == kept) | ((x != x) & (kept != kept))
         return at_max / at_max.sum(axis=self.axis, keepdims=True)
 
 
@@ -111,6 +114,11 @@ class LogSoftmax(Primitive):
         self.axis = axis
 
     def forward(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind != "f":  # integers: subtracting the max would wrap around
+            x = x.astype(float_for(x.dtype))
+        if x.shape[self.axis] == 0:
+            return x.copy()  # nothing to normalise
         z = x - np.max(x, axis=self.axis, keepdims=True)
         z -= np.log(np.sum(np.exp(z), axis=self.axis, keepdims=True))
         return z
