@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.validate import number
+
 METHODS = ("central", "forward", "backward")
 
 
@@ -18,7 +20,16 @@ def step_sizes(x: np.ndarray, eps: float) -> np.ndarray:
 
 
 def _as_float64(inputs) -> list[np.ndarray]:
+    if isinstance(inputs, np.ndarray) or not isinstance(inputs, tuple | list):
+        raise TypeError(
+            f"numerical: expected a list with one array per argument, got {type(inputs).__name__}"
+            " (write [x], not x)"
+        )
     return [np.array(np.asarray(x), dtype=np.float64, order="C") for x in inputs]
+
+
+def _eps(eps) -> float:
+    return number(eps, "numerical", "eps", low=0, low_open=True)
 
 
 def _evaluate(f, xs) -> np.ndarray:
@@ -44,6 +55,7 @@ def one_sided_jacobians(f, inputs, eps: float = 1e-6) -> list[OneSided]:
     array out), each of shape (output size, input size). Where the forward and backward
     quotients disagree by more than curvature explains, f has a kink at that element."""
     xs = _as_float64(inputs)
+    eps = _eps(eps)
     base = _evaluate(f, xs)
     result = []
     for x in xs:
@@ -80,6 +92,12 @@ def jvp(f, inputs, directions, eps: float = 1e-6, method: str = "central") -> np
     """The directional derivative J u of `f` at `inputs` along `directions` (one per input),
     by one difference quotient; the step is eps times the largest |x| (at least eps)."""
     xs, us = _as_float64(inputs), _as_float64(directions)
+    eps = _eps(eps)
+    if len(xs) != len(us) or any(x.shape != u.shape for x, u in zip(xs, us, strict=False)):
+        raise ValueError(
+            f"numerical.jvp: the directions must have the inputs' shapes, got "
+            f"{[u.shape for u in us]} for inputs {[x.shape for x in xs]}"
+        )
     scale = max([1.0] + [float(np.abs(x).max(initial=0)) for x in xs])
     h = eps * scale
     shifted = lambda s: _evaluate(f, [x + s * h * u for x, u in zip(xs, us, strict=True)])
@@ -129,8 +147,13 @@ def eps_sweep(f, x, derivative, eps=None) -> EpsSweep:
     True
     """
     eps = np.logspace(-1, -12, 45) if eps is None else np.asarray(eps, dtype=np.float64)
-    exact = np.asarray(derivative, dtype=np.float64).reshape(-1)
     x = np.asarray(x, dtype=np.float64)
+    out_size = np.size(f(x))
+    if np.size(derivative) != out_size:
+        raise ValueError(
+            f"eps_sweep: derivative has {np.size(derivative)} elements but f(x) has {out_size}"
+        )
+    exact = np.asarray(derivative, dtype=np.float64).reshape(-1)
     ones = np.ones_like(x)
     scale = max(1.0, float(np.abs(exact).max(initial=0)))
     errors = {m: [] for m in ("forward", "central")}

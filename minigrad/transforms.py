@@ -116,14 +116,14 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
     _check_function(f, "jacrev")
     _check_argnums(argnums, "jacrev")
 
-    def jacobian_f(*args):
+    def jacobian_f(*args, **kwargs):
         args, xs = _fresh_inputs(args, argnums, "jacrev")
         with _running(xs), enable_grad():
-            result = _jacobian(args, xs)
+            result = _jacobian(args, kwargs, xs)
         return _release(result)
 
-    def _jacobian(args, xs):
-        out = f(*args)
+    def _jacobian(args, kwargs, xs):
+        out = f(*args, **kwargs)
         if not isinstance(out, Tensor) or out.dtype.kind != "f":
             raise TypeError(
                 f"jacrev: the function must return a float Tensor, got {_describe(out)}"
@@ -134,7 +134,8 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0):
             seed[k] = 1
             rows.append(_grads([out], [seed.reshape(out.shape)], xs))
         jacs = tuple(
-            _assemble([r[j] for r in rows], out.shape + x.shape, x) for j, x in enumerate(xs)
+            _assemble([r[j] for r in rows], out.shape + x.shape, out.dtype, x)
+            for j, x in enumerate(xs)
         )
         return jacs[0] if isinstance(argnums, int | np.integer) else jacs
 
@@ -194,9 +195,9 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0):
     _check_function(f, "jacfwd")
     _check_argnums(argnums, "jacfwd")
 
-    def jacobian_f(*args):
+    def jacobian_f(*args, **kwargs):
         nums = _argnums_for(argnums, len(args), "jacfwd")
-        jacs = _release(tuple(_jacfwd_one(f, args, k) for k in nums))
+        jacs = _release(tuple(_jacfwd_one(f, args, kwargs, k) for k in nums))
         return jacs[0] if isinstance(argnums, int | np.integer) else jacs
 
     return jacobian_f
@@ -231,11 +232,11 @@ def hvp(f, x, v):
     return jvp(grad(f), (x,), (v,))[1]
 
 
-def _jacfwd_one(f, args, k) -> Tensor:
+def _jacfwd_one(f, args, kwargs, k) -> Tensor:
     x = _as_tensor(args[k], "jacfwd", f"argument {k}")
 
     def f_k(xk):
-        return f(*args[:k], xk, *args[k + 1 :])
+        return f(*args[:k], xk, *args[k + 1 :], **kwargs)
 
     columns = []
     for j in range(x.size):
@@ -248,7 +249,9 @@ def _jacfwd_one(f, args, k) -> Tensor:
             )
         columns.append(column)
     if not columns:
-        return Tensor(np.zeros(f_k(x).shape + x.shape, dtype=x.dtype))
+        out = f_k(x)
+        return Tensor(np.zeros(out.shape + x.shape, dtype=np.result_type(out.dtype, x.dtype)))
+    columns = [c.astype(np.result_type(out.dtype, x.dtype)) for c in columns]
     shape = out.shape + x.shape
     if any(c.requires_grad or isinstance(c, Dual) for c in columns):
         return reshape(stack(columns, axis=-1), shape)
@@ -452,10 +455,15 @@ def _grads(outs, seeds, xs) -> list[Tensor]:
     ]
 
 
-def _assemble(rows, shape, x) -> Tensor:
+def _assemble(rows, shape, out_dtype, x) -> Tensor:
+    """The Jacobian from its rows, in the dtype both the output and the input promote to (as
+    jacfwd gives), zeros for an output with no elements."""
+    dtype = np.result_type(out_dtype, x.dtype)
+    if not rows:
+        return Tensor(np.zeros(shape, dtype=dtype))
     if any(r.requires_grad or isinstance(r, Dual) for r in rows):
-        return reshape(stack(rows), shape)
-    return Tensor(np.stack([r.data for r in rows]).reshape(shape).astype(x.dtype))
+        return reshape(stack([r.astype(dtype) for r in rows]), shape)
+    return Tensor(np.stack([r.data for r in rows]).reshape(shape).astype(dtype))
 
 
 def _describe(value) -> str:

@@ -92,7 +92,10 @@ def dual_level():
 
 
 def make_dual(primal, tangent, level: int | None = None) -> Dual:
-    """Pair `primal` with `tangent` (same shape) at `level` (default: the innermost open one)."""
+    """Pair `primal` with `tangent` (same shape) at `level` (default: the innermost open one).
+
+    A primal that requires grad stays connected: a backward pass through the dual reaches it.
+    """
     if level is None:
         if not FORWARD.levels:
             raise RuntimeError(
@@ -101,14 +104,20 @@ def make_dual(primal, tangent, level: int | None = None) -> Dual:
             )
         level = FORWARD.levels[-1]
     elif level not in FORWARD.levels:
-        raise RuntimeError(f"make_dual: level {level} is not open")
-    primal = primal if isinstance(primal, Tensor) else Tensor(primal)
+        raise RuntimeError(f"make_dual: level {level!r:.20} is not open")
+    primal = _open(primal if isinstance(primal, Tensor) else Tensor(primal))
     if primal.data.dtype.kind != "f":
         raise TypeError(
             f"make_dual: only floating-point tensors carry tangents, this one is {primal.dtype}"
         )
+    if isinstance(primal, Dual) and primal.level == level:
+        raise ValueError(
+            f"make_dual: the primal already carries a tangent at level {level}; unpack it "
+            "first (mg.unpack_dual(x).primal) to give it a new one"
+        )
     if not isinstance(tangent, Tensor):
         tangent = Tensor(np.asarray(tangent, dtype=primal.dtype))
+    tangent = _open(tangent)
     if tangent.shape != primal.shape:
         raise ValueError(
             f"make_dual: the tangent has shape {tangent.shape} but the primal has "
@@ -116,17 +125,58 @@ def make_dual(primal, tangent, level: int | None = None) -> Dual:
         )
     if tangent.dtype != primal.dtype:
         tangent = tangent.astype(primal.dtype)
-    return Dual._wrap(primal, tangent, level)
+    inner = max((x.level for x in (primal, tangent) if isinstance(x, Dual)), default=0)
+    if inner > level:  # keep inner levels outermost: x = (p0 + t0 e) + (p1 + t1 e) e_inner
+        p0, p1 = _split(primal, inner)
+        t0, t1 = _split(tangent, inner)
+        return Dual._wrap(
+            make_dual(p0, t0, level), make_dual(_or_zeros(p1, p0), _or_zeros(t1, t0), level), inner
+        )
+    dual = Dual._wrap(primal, tangent, level)
+    if primal._requires_grad and MODE.enabled:  # recorded as an identity: backward reaches it
+        from minigrad.ops.shape import Reshape
+
+        Reshape(primal.shape)._record([primal], [primal.data], dual)
+    return dual
 
 
 def unpack_dual(x, level: int | None = None) -> DualParts:
     """`(primal, tangent)` of `x` at `level` (default: the innermost open one); the tangent
     is None when `x` carries none there."""
     if level is None:
-        level = FORWARD.levels[-1] if FORWARD.levels else None
-    if isinstance(x, Dual) and x.level == level:
-        return DualParts(x.primal, x.tangent)
-    return DualParts(x, None)
+        if not FORWARD.levels:
+            return DualParts(x, None)
+        level = FORWARD.levels[-1]
+    elif level not in FORWARD.levels:
+        raise RuntimeError(f"unpack_dual: level {level!r:.20} is not open")
+    return DualParts(*_split(x, level))
+
+
+def _open(x):
+    """`x` without the wrappers of levels that are closed (their tangents are gone)."""
+    while isinstance(x, Dual) and x.level not in FORWARD.levels:
+        x = x.primal
+    return x
+
+
+def _split(x, level: int):
+    """(primal, tangent or None) of `x` at the open `level`. Inner levels wrap outer ones, so
+    a dual of an inner level is split in both its parts:
+    (p0 + p1 e) + (t0 + t1 e) e_inner = (p0 + t0 e_inner) + (p1 + t1 e_inner) e."""
+    x = _open(x)
+    if not isinstance(x, Dual) or x.level < level:
+        return x, None
+    if x.level == level:
+        return x.primal, x.tangent
+    p0, p1 = _split(x.primal, level)
+    t0, t1 = _split(x.tangent, level)
+    if p1 is None and t1 is None:
+        return x, None
+    return Dual._wrap(p0, t0, x.level), Dual._wrap(_or_zeros(p1, p0), _or_zeros(t1, t0), x.level)
+
+
+def _or_zeros(t, like: Tensor) -> Tensor:
+    return Tensor._make(np.zeros_like(like.data), None) if t is None else t
 
 
 def apply_dual(op, xs):
@@ -135,8 +185,10 @@ def apply_dual(op, xs):
     the primals, the tangent the sum of `op.jvp` over the operands that carry one."""
     level = 0
     for x in xs:
-        if type(x) is Dual and x.level > level and x.level in FORWARD.levels:
-            level = x.level
+        if type(x) is Dual:
+            if x.level not in FORWARD.levels:  # a closed level: only its primal counts
+                return op(*[_open(x) for x in xs])
+            level = max(level, x.level)
     if not level:
         return None
     primals, tangents = [], []

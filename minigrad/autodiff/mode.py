@@ -32,6 +32,11 @@ class _SetGradMode:
 
     enabled: bool
 
+    def __new__(cls, fn=None):
+        """`@mg.no_grad()` and, as in recent PyTorch, the bare `@mg.no_grad` both decorate."""
+        instance = super().__new__(cls)
+        return instance if fn is None else instance(fn)
+
     def __enter__(self) -> None:
         MODE.saved.append(MODE.enabled)
         MODE.enabled = self.enabled
@@ -46,6 +51,12 @@ class _SetGradMode:
                 f"use `with mg.{type(self).__name__}():` around a block instead"
             )
         mode = type(self)
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"{mode.__name__} cannot decorate the async function {fn.__name__!r}: other "
+                f"tasks would run under its mode while it waits; use `with mg.{mode.__name__}():`"
+                " around the code inside it"
+            )
         if inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)

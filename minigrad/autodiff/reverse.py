@@ -8,6 +8,7 @@ same rules run on Tensors, so the sweep is itself recorded and can be differenti
 from __future__ import annotations
 
 import heapq
+import threading
 
 import numpy as np
 
@@ -189,24 +190,29 @@ def _run_hooks(t: Tensor, g, create_graph: bool):
     return g
 
 
+_STORE_LOCK = threading.Lock()  # backward passes in several threads may share a leaf
+
+
 def _store(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
-    """Accumulate into t.grad. An array already given to another .grad in this sweep (or a
-    read-only view) is copied, so that no two .grad share memory."""
-    if create_graph:
-        t._grad = g if t._grad is None else t._grad + g
-        return
-    if t._grad is not None:
-        t._grad = Tensor._make(t._grad.data + g, None)
-        return
-    owner = g.base
-    if owner is None:
-        owner = g
-    elif not g.flags.writeable:
-        g = owner = g.copy()
-    if id(owner) in stored:
-        g = owner = g.copy()
-    stored.add(id(owner))
-    t._grad = Tensor._make(g, None)
+    """Accumulate into t.grad (under a lock: threads may accumulate into one leaf). An array
+    already given to another .grad in this sweep (or a read-only view) is copied, so that no
+    two .grad share memory."""
+    with _STORE_LOCK:
+        if create_graph:
+            t._grad = g if t._grad is None else t._grad + g
+            return
+        if t._grad is not None:
+            t._grad = Tensor._make(t._grad.data + g, None)
+            return
+        owner = g.base
+        if owner is None:
+            owner = g
+        elif not g.flags.writeable:
+            g = owner = g.copy()
+        if id(owner) in stored:
+            g = owner = g.copy()
+        stored.add(id(owner))
+        t._grad = Tensor._make(g, None)
 
 
 def _check_saved(t: Tensor, op) -> None:

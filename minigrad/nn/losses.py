@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as F
+from minigrad.dtypes import check_dtype, float_for
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
+from minigrad.validate import choice, integer, number
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -14,53 +16,96 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return F.mean(loss)
     if reduction == "sum":
         return F.sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss
 
 
-def _labels(target, n: int, classes: int) -> np.ndarray:
+def _prediction(pred, target, reduction: str, loss: str) -> tuple[Tensor, Tensor]:
+    """Predictions and targets of the same shape, as float tensors, and a known reduction:
+    a (4, 1) prediction against a (4,) target would broadcast to (4, 4) and a wrong loss."""
+    choice(reduction, ("mean", "sum", "none"), loss, "reduction")
+    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{loss}: the prediction has shape {pred.shape} but the target has shape "
+            f"{target.shape}; they must be equal (reshape one, e.g. target.reshape(-1, 1))"
+        )
+    return pred, target
+
+
+def _labels(target, n: int, classes: int, loss: str) -> np.ndarray:
     labels = np.asarray(target.data if isinstance(target, Tensor) else target)
     if labels.dtype.kind not in "iu" or labels.shape != (n,):
         raise ValueError(
-            f"expected {n} integer class labels, got an array of shape "
+            f"{loss}: expected {n} integer class labels (shape ({n},)), got an array of shape "
             f"{labels.shape} and dtype {labels.dtype}"
         )
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(
-            f"class labels must be in [0, {classes}), got {labels.min()} to {labels.max()}"
+            f"{loss}: class labels must be in [0, {classes}), got {labels.min()} to {labels.max()}"
         )
     return labels
 
 
+def _scores(x, loss: str) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim != 2 or x.dtype.kind != "f":
+        raise ValueError(
+            f"{loss}: expected float scores of shape (N, C), one row per example, got shape "
+            f"{x.shape} and dtype {x.dtype}"
+        )
+    return x
+
+
 def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((pred - target)^2)."""
+    """Mean squared error: mean((pred - target)^2); both of one shape."""
+    pred, target = _prediction(pred, target, reduction, "mse_loss")
     d = pred - target
     return _reduce(d * d, reduction)
 
 
 def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer labels given log-probabilities of shape (N, C)."""
-    labels = _labels(target, log_probs.shape[0], log_probs.shape[1])
+    choice(reduction, ("mean", "sum", "none"), "nll_loss", "reduction")
+    log_probs = _scores(log_probs, "nll_loss")
+    labels = _labels(target, log_probs.shape[0], log_probs.shape[1], "nll_loss")
     return _reduce(-log_probs[np.arange(len(labels)), labels], reduction)
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from logits (N, C) and integer labels: stable for large logits."""
-    return nll_loss(F.log_softmax(logits, axis=-1), target, reduction)
+    choice(reduction, ("mean", "sum", "none"), "cross_entropy", "reduction")
+    logits = _scores(logits, "cross_entropy")
+    labels = _labels(target, logits.shape[0], logits.shape[1], "cross_entropy")
+    return _reduce(-F.log_softmax(logits, axis=-1)[np.arange(len(labels)), labels], reduction)
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") -> Tensor:
     """-[y log s(z) + (1 - y) log(1 - s(z))] for s the logistic, computed stably as
     max(z, 0) - z y + log(1 + exp(-|z|))."""
-    z = logits
+    z, target = _prediction(logits, target, reduction, "binary_cross_entropy_with_logits")
+    if z.dtype.kind != "f":  # -|z| would wrap around for unsigned integers
+        z = z.astype(float_for(z.dtype))
     loss = F.maximum(z, 0.0) - z * target + F.log1p(F.exp(-F.abs(z)))
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(probs, target, reduction: str = "mean", eps: float = 1e-12) -> Tensor:
-    """-[y log a + (1 - y) log(1 - a)] for probabilities a (clipped to [eps, 1 - eps])."""
-    a = F.clip(probs, eps, 1 - eps)
+def binary_cross_entropy(
+    probs, target, reduction: str = "mean", eps: float | None = None
+) -> Tensor:
+    """-[y log a + (1 - y) log(1 - a)] for probabilities a in [0, 1], clipped to
+    [eps, 1 - eps] so that the loss stays finite; eps defaults to the dtype's resolution
+    (1.2e-7 for float32: the loss is at most about 16), as a smaller one would round away."""
+    a, target = _prediction(probs, target, reduction, "binary_cross_entropy")
+    outside = (a.data < 0) | (a.data > 1)
+    if outside.any():
+        raise ValueError(
+            f"binary_cross_entropy: probabilities must be in [0, 1], got "
+            f"{a.data[outside].reshape(-1)[0]}; for scores use binary_cross_entropy_with_logits"
+        )
+    resolution = float(np.finfo(float_for(a.dtype)).eps)
+    eps = resolution if eps is None else number(eps, "binary_cross_entropy", "eps", 0, 0.5)
+    a = F.clip(a, max(eps, resolution), 1 - max(eps, resolution))
     loss = -(target * F.log(a) + (1 - target) * F.log(1 - a))
     return _reduce(loss, reduction)
 
@@ -74,11 +119,18 @@ def sigmoid_cross_entropy(logits, target) -> Tensor:
 
 
 def one_hot(labels, classes: int, dtype=np.float32) -> np.ndarray:
-    """Integer labels (N,) -> (N, classes) rows of zeros with a one."""
-    labels = np.asarray(labels)
-    out = np.zeros((labels.size, classes), dtype=dtype)
+    """Integer labels of any shape -> that shape + (classes,), zeros with a one."""
+    classes = integer(classes, "one_hot", "classes", low=1)
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"one_hot: labels must be in [0, {classes}), got {labels.min()} to {labels.max()}"
+        )
+    out = np.zeros((labels.size, classes), dtype=check_dtype(dtype, "one_hot"))
     out[np.arange(labels.size), labels.reshape(-1)] = 1
-    return out
+    return out.reshape(labels.shape + (classes,))
 
 
 def _weights(model: Module) -> list[Tensor]:
