@@ -80,3 +80,13 @@ def choice(value, options, where: str, what: str):
             f"got {value!r:.40}"
         )
     return value
+
+
+def generator(rng, where: str) -> np.random.Generator:
+    """An explicit random generator (minigrad never uses a hidden global seed)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{where}: rng must be a np.random.Generator, e.g. np.random.default_rng(0), got "
+            f"{type(rng).__name__}"
+        )
+    return rng

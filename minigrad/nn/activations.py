@@ -14,6 +14,7 @@ import numpy as np
 from minigrad import functional as F
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
+from minigrad.validate import integer
 
 
 def _t(x) -> Tensor:
@@ -53,11 +54,23 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
 
 
 def prelu(x, weight) -> Tensor:
-    """Leaky ReLU with a learnable slope `weight`: a scalar, or one slope per channel, of
-    shape (channels,), applied along axis 1 of the input (the feature axis)."""
-    x = _t(x)
-    if isinstance(weight, Tensor) and weight.ndim == 1 and x.ndim > 1 and weight.size > 1:
+    """Leaky ReLU with a learnable slope `weight`: a scalar, one slope per channel, of shape
+    (channels,), applied along axis 1 of the input (the feature axis), or one per element."""
+    x, weight = _t(x), _t(weight)
+    if weight.shape == x.shape or weight.size == 1:
+        return F.where(x > 0, x, x * weight)  # one slope per element, or one for all
+    if weight.ndim == 1:
+        if x.ndim < 2 or x.shape[1] != weight.size:
+            raise ValueError(
+                f"prelu: {weight.size} slopes need inputs with {weight.size} channels on axis "
+                f"1, got shape {x.shape}"
+            )
         weight = F.reshape(weight, (weight.size,) + (1,) * (x.ndim - 2))
+    else:
+        raise ValueError(
+            f"prelu: weight must be one slope, one per channel or one per element, got shape "
+            f"{weight.shape} for inputs of shape {x.shape}"
+        )
     return F.where(x > 0, x, x * weight)
 
 
@@ -102,7 +115,8 @@ def gelu(x) -> Tensor:
 def maxout(x, pieces: int) -> Tensor:
     """The max over groups of `pieces` consecutive features of the last axis."""
     x = _t(x)
-    if x.shape[-1] % pieces:
+    pieces = integer(pieces, "maxout", "pieces", low=1)
+    if x.ndim < 1 or x.shape[-1] % pieces:
         raise ValueError(
             f"maxout: the last axis ({x.shape[-1]}) is not a multiple of pieces={pieces}"
         )

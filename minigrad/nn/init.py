@@ -9,12 +9,32 @@ import numpy as np
 
 from minigrad.autodiff.mode import no_grad
 from minigrad.tensor import Tensor
+from minigrad.validate import generator, integer, number
 
 
 def _fill(t: Tensor, values) -> Tensor:
     with no_grad():
         t.copy_(np.asarray(values, dtype=t.dtype))
     return t
+
+
+def _target(t, where: str, rng=None) -> bool:
+    """Check that `t` can be initialised (a float leaf Tensor) and `rng` is a Generator; False
+    when `t` has no elements, which leaves nothing to do (as PyTorch)."""
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"init.{where}: expects a Tensor (e.g. layer.weight), got {type(t).__name__}"
+        )
+    if t.dtype.kind != "f":
+        raise TypeError(f"init.{where}: expects a float tensor, got dtype {t.dtype}")
+    if not t.is_leaf:
+        raise ValueError(
+            f"init.{where}: the tensor was computed by `{t._op.name}`; initialise the leaf "
+            "parameters it was computed from"
+        )
+    if rng is not None:
+        generator(rng, f"init.{where}")
+    return t.size > 0
 
 
 def fans(t: Tensor) -> tuple[int, int]:
@@ -56,27 +76,42 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def zeros_(t: Tensor) -> Tensor:
     """All zeros (variance 0)."""
+    if not _target(t, "zeros_"):
+        return t
     return _fill(t, np.zeros(t.shape))
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """All `value` (variance 0)."""
+    if not _target(t, "constant_"):
+        return t
     return _fill(t, np.full(t.shape, value))
 
 
 def normal_(t: Tensor, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """N(mean, std^2): variance std^2."""
+    if not _target(t, "normal_", rng):
+        return t
+    number(std, "init.normal_", "std", low=0)
     return _fill(t, rng.normal(mean, std, t.shape))
 
 
 def uniform_(t: Tensor, rng: np.random.Generator, a: float = 0.0, b: float = 1.0) -> Tensor:
     """U[a, b]: variance (b - a)^2 / 12."""
+    if not _target(t, "uniform_", rng):
+        return t
+    if not number(a, "init.uniform_", "a") <= number(b, "init.uniform_", "b"):
+        raise ValueError(f"init.uniform_: the interval [a, b] needs a <= b, got [{a}, {b}]")
     return _fill(t, rng.uniform(a, b, t.shape))
 
 
 def standard_(t: Tensor, rng: np.random.Generator, fan_in: int | None = None) -> Tensor:
     """Glorot and Bengio's "standard" U[-1/sqrt(n_in), 1/sqrt(n_in)]: variance 1 / (3 n_in).
     For a bias pass the layer's `fan_in`."""
+    if not _target(t, "standard_", rng):
+        return t
+    if fan_in is not None:
+        integer(fan_in, "init.standard_", "fan_in", low=1)
     n = fans(t)[0] if fan_in is None else fan_in
     bound = 1 / math.sqrt(n)
     return uniform_(t, rng, -bound, bound)
@@ -85,6 +120,8 @@ def standard_(t: Tensor, rng: np.random.Generator, fan_in: int | None = None) ->
 def xavier_uniform_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
     """Glorot's normalized initialisation U[-r, r], r = gain sqrt(6 / (n_in + n_out)):
     variance gain^2 2 / (n_in + n_out)."""
+    if not _target(t, "xavier_uniform_", rng):
+        return t
     fan_in, fan_out = fans(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, rng, -bound, bound)
@@ -92,6 +129,8 @@ def xavier_uniform_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> T
 
 def xavier_normal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
     """N(0, gain^2 2 / (n_in + n_out))."""
+    if not _target(t, "xavier_normal_", rng):
+        return t
     fan_in, fan_out = fans(t)
     return normal_(t, rng, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
@@ -110,6 +149,8 @@ def kaiming_uniform_(
     nonlinearity: str = "relu",
 ) -> Tensor:
     """He's U[-b, b], b = gain sqrt(3 / fan): variance gain^2 / fan (gain sqrt(2) for relu)."""
+    if not _target(t, "kaiming_uniform_", rng):
+        return t
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t, mode))
     return uniform_(t, rng, -bound, bound)
@@ -123,24 +164,32 @@ def kaiming_normal_(
     nonlinearity: str = "relu",
 ) -> Tensor:
     """He's N(0, gain^2 / fan)."""
+    if not _target(t, "kaiming_normal_", rng):
+        return t
     gain = calculate_gain(nonlinearity, a)
     return normal_(t, rng, 0.0, gain / math.sqrt(_fan(t, mode)))
 
 
 def lecun_uniform_(t: Tensor, rng: np.random.Generator) -> Tensor:
     """LeCun's U[-sqrt(3 / n_in), sqrt(3 / n_in)]: variance 1 / n_in."""
+    if not _target(t, "lecun_uniform_", rng):
+        return t
     bound = math.sqrt(3.0 / fans(t)[0])
     return uniform_(t, rng, -bound, bound)
 
 
 def lecun_normal_(t: Tensor, rng: np.random.Generator) -> Tensor:
     """LeCun's N(0, 1 / n_in)."""
+    if not _target(t, "lecun_normal_", rng):
+        return t
     return normal_(t, rng, 0.0, 1 / math.sqrt(fans(t)[0]))
 
 
 def orthogonal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix times `gain` (QR of a Gaussian matrix, signs fixed so the
     distribution is uniform): rows or columns orthonormal, variance gain^2 / max(n_in, n_out)."""
+    if not _target(t, "orthogonal_", rng):
+        return t
     if t.ndim < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {t.shape}")
     rows, cols = t.shape[0], math.prod(t.shape[1:])

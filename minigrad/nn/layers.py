@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad import functional as F
 from minigrad.autodiff.mode import no_grad
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import float_for, get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.activations import maxout
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
+from minigrad.validate import flag, generator, integer, number
 
 
 class Linear(Module):
@@ -31,7 +34,10 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = integer(in_features, "Linear", "in_features", low=1)
+        self.out_features = integer(out_features, "Linear", "out_features", low=1)
+        flag(bias, "Linear", "bias")
+        generator(rng, "Linear")
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         init.standard_(self.weight, rng)
         self.bias = None
@@ -40,6 +46,11 @@ class Linear(Module):
             init.standard_(self.bias, rng, fan_in=in_features)
 
     def forward(self, x):
+        if np.ndim(x) < 1 or np.shape(x)[-1] != self.in_features:
+            raise ValueError(
+                f"{self!r} expects inputs with {self.in_features} features on the last axis, "
+                f"got shape {np.shape(x)}"
+            )
         y = F.matmul(x, self.weight.T)
         return y if self.bias is None else y + self.bias
 
@@ -51,7 +62,10 @@ class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1 d2 ...)."""
 
     def forward(self, x):
-        return F.reshape(x, (x.shape[0], -1))
+        shape = np.shape(x)
+        if len(shape) < 1:
+            raise ValueError(f"Flatten: expected a batch of shape (N, ...), got shape {shape}")
+        return F.reshape(x, (shape[0], math.prod(shape[1:])))
 
 
 class Maxout(Module):
@@ -62,7 +76,7 @@ class Maxout(Module):
         self, in_features: int, out_features: int, pieces: int, *, rng: np.random.Generator
     ) -> None:
         super().__init__()
-        self.pieces = pieces
+        self.pieces = integer(pieces, "Maxout", "pieces", low=1)
         self.linear = Linear(in_features, out_features * pieces, rng=rng)
 
     def forward(self, x):
@@ -89,13 +103,17 @@ class BatchNorm1d(Module):
     ) -> None:
         super().__init__()
         dtype = dtype or get_default_dtype()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.num_features = integer(num_features, "BatchNorm1d", "num_features", low=1)
+        self.eps = number(eps, "BatchNorm1d", "eps", low=0, low_open=True)
+        self.momentum = number(momentum, "BatchNorm1d", "momentum", low=0, high=1)
+        flag(affine, "BatchNorm1d", "affine")
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
         self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
 
     def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x)
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}): expected input of shape "
@@ -134,15 +152,15 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator) -> None:
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p, self.rng = p, rng
+        self.p = number(p, "Dropout", "p", low=0, high=1, high_open=True)
+        self.rng = generator(rng, "Dropout")
 
     def forward(self, x):
+        x = x if isinstance(x, Tensor) else Tensor(x)
         if not self.training or self.p == 0:
             return x
         keep = self.rng.random(x.shape) >= self.p
-        return x * (keep / (1 - self.p)).astype(x.dtype)
+        return x * (keep / (1 - self.p)).astype(float_for(x.dtype))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

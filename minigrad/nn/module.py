@@ -28,15 +28,22 @@ class Module:
 
     Parameters, buffers (non-trainable state such as running averages) and sub-modules are the
     attributes that are `Parameter`, `Tensor` registered with `register_buffer`, `Module`, or
-    lists/tuples of modules, discovered in the order they were assigned, with dotted names such
-    as `layers.2.weight`. `train()` / `eval()` set `training` on every sub-module.
+    lists, tuples and dicts of them, discovered in the order they were assigned, with dotted
+    names such as `layers.2.weight` or `heads.left.bias`. `train()` / `eval()` set `training`
+    on every sub-module. (The defaults below are class attributes, so that a subclass that
+    forgets `super().__init__()` still works.)
     """
+
+    training = True
+    _buffers: tuple[str, ...] | list[str] = ()
+    _span: tuple[int, int] | None = None
+    _forward_hooks: tuple | list = ()
 
     def __init__(self) -> None:
         self.training = True
-        self._buffers: list[str] = []
-        self._span: tuple[int, int] | None = None
-        self._forward_hooks: list = []
+        self._buffers = []
+        self._span = None
+        self._forward_hooks = []
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")
@@ -55,18 +62,16 @@ class Module:
     def register_forward_hook(self, hook):
         """Call `hook(module, inputs, output)` after each forward; it may return a replacement
         output. Returns a handle whose `remove()` detaches it (instruments use this)."""
-        self._forward_hooks.append(hook)
-        return _Handle(self._forward_hooks, hook)
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook: expected a function, got {hook!r:.40}")
+        self._forward_hooks = [*self._forward_hooks, hook]
+        return _Handle(self, hook)
 
     # -- reflection ------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
-            if isinstance(value, Module):
-                yield name, value
-            elif isinstance(value, list | tuple):
-                for k, item in enumerate(value):
-                    if isinstance(item, Module):
-                        yield f"{name}.{k}", item
+            if not name.startswith("_"):
+                yield from _found(name, value, Module)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (named `prefix`) and every sub-module, depth first, in order; a module
@@ -87,10 +92,13 @@ class Module:
         trained (and penalised) once."""
         seen: set[int] = set()
         for module_name, module in self.named_modules(prefix):
-            for name, value in vars(module).items():
-                if isinstance(value, Parameter) and id(value) not in seen:
-                    seen.add(id(value))
-                    yield (f"{module_name}.{name}" if module_name else name), value
+            for attribute, value in vars(module).items():
+                if attribute.startswith("_"):
+                    continue
+                for name, p in _found(attribute, value, Parameter):
+                    if id(p) not in seen:
+                        seen.add(id(p))
+                        yield (f"{module_name}.{name}" if module_name else name), p
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
@@ -101,13 +109,19 @@ class Module:
             raise ValueError(f"register_buffer: the name must be an identifier, got {name!r:.40}")
         setattr(self, name, value if isinstance(value, Tensor) else Tensor(value))
         if name not in self._buffers:
-            self._buffers.append(name)
+            self._buffers = [*self._buffers, name]
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
         for module_name, module in self.named_modules():
             for name in module._buffers:
                 value = getattr(module, name)
+                if not isinstance(value, Tensor):
+                    raise TypeError(
+                        f"buffer {name!r} of {type(module).__name__} was replaced by a "
+                        f"{type(value).__name__}; change it in place (with mg.no_grad(): "
+                        f"module.{name}.copy_(value)) or register_buffer it again"
+                    )
                 if id(value) not in seen:
                     seen.add(id(value))
                     yield (f"{module_name}.{name}" if module_name else name), value
@@ -189,12 +203,37 @@ def _state_value(name: str, value, own: Tensor) -> np.ndarray:
     return array
 
 
+def _found(name: str, value, kind) -> Iterator[tuple[str, object]]:
+    """(dotted name, item) for each `kind` instance in `value`: the value itself, or the items of
+    lists, tuples and dicts (with string keys), at any depth."""
+    if isinstance(value, kind):
+        yield name, value
+    elif isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            yield from _found(f"{name}.{k}", item, kind)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield from _found(f"{name}.{key}", item, kind)
+
+
+def _modules(items, owner: str) -> list[Module]:
+    items = list(items)
+    for k, m in enumerate(items):
+        if not isinstance(m, Module):
+            raise TypeError(
+                f"{owner}: item {k} is a {type(m).__name__}, not a Module; wrap functions in a "
+                "Module subclass (or use the activations in minigrad.nn)"
+            )
+    return items
+
+
 class Sequential(Module):
     """Modules applied one after the other; named `0`, `1`, ... (`layers.2.weight`)."""
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
-        self.layers = list(modules)
+        self.layers = _modules(modules, "Sequential")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for k, module in enumerate(self.layers):
@@ -220,14 +259,14 @@ class ModuleList(Module):
 
     def __init__(self, modules=()) -> None:
         super().__init__()
-        self.items = list(modules)
+        self.items = _modules(modules, "ModuleList")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for k, module in enumerate(self.items):
             yield str(k), module
 
     def append(self, module: Module) -> ModuleList:
-        self.items.append(module)
+        self.items.extend(_modules([module], "ModuleList.append"))
         return self
 
     def __getitem__(self, k: int) -> Module:
@@ -241,9 +280,8 @@ class ModuleList(Module):
 
 
 class _Handle:
-    def __init__(self, hooks: list, hook) -> None:
-        self.hooks, self.hook = hooks, hook
+    def __init__(self, module: Module, hook) -> None:
+        self.module, self.hook = module, hook
 
     def remove(self) -> None:
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
+        self.module._forward_hooks = [h for h in self.module._forward_hooks if h is not self.hook]
