@@ -176,12 +176,36 @@ def fetch(url: str, dest: Path) -> None:
             bar.close()
 
 
+def _remove_stale_parts(folder: Path, name: str) -> None:
+    """Delete partial downloads of `name` left by processes that no longer run (a download
+    that was killed cannot clean up after itself); the process id is in the file name."""
+    for part in folder.glob(f".{name}.*.part"):
+        pid = part.name[len(name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit() or not _running(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (owned by someone else) or we cannot tell: leave its file
+    return True
+
+
 def _download(name: str, folder: Path) -> None:
     """Fetch `name` from the first mirror that serves a good copy; move it into place only then."""
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(folder, name)
     failures: list[str] = []
     for mirror in MIRRORS:
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{name}.{os.getpid()}.", suffix=".part", dir=folder
+        )
         os.close(handle)
         tmp = Path(tmp_name)
         try:
@@ -219,6 +243,11 @@ def load_mnist(
         raise ValueError(f"load_mnist: unknown split {split!r}, expected one of {SPLITS}")
     if normalize and not np.issubdtype(dtype, np.floating):
         raise ValueError(f"load_mnist: normalize=True needs a float dtype, got {np.dtype(dtype)}")
+    if not np.can_cast(np.uint8, dtype):
+        raise ValueError(
+            f"load_mnist: pixels are 0..255, which {np.dtype(dtype)} cannot hold; use uint8, a "
+            "wider integer or a float dtype"
+        )
     source = "path=" if path is not None else f"${ENV_VAR}" if os.environ.get(ENV_VAR) else ""
     folder = locate_mnist(path)
     _ensure_files(folder, source, download)
