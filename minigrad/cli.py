@@ -205,6 +205,8 @@ def draw(args: argparse.Namespace) -> int:
     except GraphvizNotFound as err:
         print(err)
         return 1
+    except (ValueError, TypeError, OSError) as err:
+        raise UsageError(f"--out {args.out!r}: {err}") from None
     print(f"{args.target}: {len(graph.body)} statements drawn to {path}")
     return 0
 

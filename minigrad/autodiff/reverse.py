@@ -222,6 +222,13 @@ def _check_saved(t: Tensor, op) -> None:
             "backward(); to backpropagate through it twice, pass retain_graph=True to the "
             "first call (or recompute the forward pass)"
         )
+    check_versions(t, op)
+
+
+def check_versions(t: Tensor, op) -> None:
+    """Raise if a tensor that `op` saved (an input, or its output `t`) changed in place since."""
+    if op.stamp == IN_PLACE_CHANGES[0] or op.linear:
+        return
     for k, x in enumerate(op.inputs):
         if isinstance(x, Tensor) and x._vc[1] > op.stamp:
             raise _modified(op, f"input {k}", x)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import graphviz
 import numpy as np
 
+from minigrad.validate import choice, flag, integer
 from minigrad.viz.graph import Graph, backward_values, collect, forward_values, local_derivatives
 
 # A perceptually ordered scale (dark blue -> yellow), log10 of the gradient norm.
 PALETTE = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
 WRONG = "#d62728"
 FONT = "Helvetica"
+MAX_NODES = 500  # drawn by default; dot lays this many out in seconds, 30,000 in minutes
 
 
 def draw(
@@ -27,7 +30,7 @@ def draw(
     rankdir: str | None = None,
     collapse: bool = False,
     depth: int = 1,
-    max_nodes: int | None = None,
+    max_nodes: int | None = MAX_NODES,
     highlight=(),
     color: bool | None = None,
     title: str | None = None,
@@ -40,8 +43,10 @@ def draw(
     tangent). `edge_labels="local"` writes the local partial derivative on each edge of a scalar
     graph. `model` names parameters (`layers.0.weight`) and groups nodes into a cluster per
     module; `collapse=True` folds each module at `depth` into one node. `max_nodes` keeps the
-    nodes nearest the outputs and folds the rest into one marker. `highlight` lists node indices
+    nodes nearest the outputs and folds the rest into one marker (by default beyond 500 nodes,
+    which `dot` lays out in seconds; `max_nodes=None` draws all). `highlight` lists node indices
     to draw red (what `gradcheck` found wrong). Node ids are `n<index>` in evaluation order.
+    Every user string (names, op names, titles) is escaped.
 
     >>> import minigrad as mg
     >>> x = mg.tensor(2.0, requires_grad=True, name="x")
@@ -49,13 +54,12 @@ def draw(
     >>> "grad 3" in dot.source and "multiply(·, 3)" in dot.source
     True
     """
+    choice(view, ("forward", "backward", "tangent"), "draw", "view")
     graph = collect(outputs, model)
     if view == "backward":
         backward_values(graph, outputs[0], gradient)
     elif view == "tangent":
         forward_values(graph, tangents or {})
-    elif view != "forward":
-        raise ValueError(f"draw: view must be 'forward', 'backward' or 'tangent', got {view!r}")
     if edge_labels == "local":
         local_derivatives(graph)
     color = view == "backward" if color is None else color
@@ -88,6 +92,7 @@ def draw_graph(
     current: int | None = None,
 ) -> graphviz.Digraph:
     """Draw an already collected `Graph` (see `draw`); `current` outlines one node (a step)."""
+    _check_options(edge_labels, rankdir, collapse, depth, max_nodes, color, title)
     drawing = _Drawing(
         graph, view, edge_labels, rankdir, collapse, depth, max_nodes, set(highlight), color, title
     )
@@ -121,10 +126,19 @@ class _Drawing:
             edge_attr={"fontname": FONT, "fontsize": "9"},
         )
         if title:
-            self.dot.attr(label=title, labelloc="t", fontsize="12")
+            self.dot.attr(label=_html(title), labelloc="t", fontsize="12")
         n = len(graph.nodes)
         self.hidden = set(range(n - max_nodes)) if max_nodes and n > max_nodes else set()
         self.norms = {k: float(np.linalg.norm(g)) for k, g in graph.grads.items()}
+        self.range = self._range()
+        # Module names may be any string (dict keys): ids keep only [A-Za-z0-9_] (and are
+        # numbered on a clash); the names themselves appear, escaped, in labels only.
+        self.cluster_ids: dict[str, str] = {}
+        names = [n.module for n in graph.nodes if n.module] + list(self._groups().values())
+        for m in dict.fromkeys(names):
+            safe = re.sub(r"[^A-Za-z0-9_]", "_", m)
+            taken = safe in self.cluster_ids.values()
+            self.cluster_ids[m] = f"{safe}_{len(self.cluster_ids)}" if taken else safe
 
     def build(self) -> graphviz.Digraph:
         groups = self._groups()
@@ -135,9 +149,9 @@ class _Drawing:
             clusters.setdefault(node.module or "", []).extend(self._node(node))
         for module, specs in clusters.items():
             if module:
-                with self.dot.subgraph(name=f"cluster_{module.replace('.', '_')}") as sub:
+                with self.dot.subgraph(name=f"cluster_{self.cluster_ids[module]}") as sub:
                     sub.attr(
-                        label=self._module_label(module),
+                        label=_html(self._module_label(module)),
                         style="rounded,dashed",
                         color="#888888",
                         fontsize="10",
@@ -152,8 +166,8 @@ class _Drawing:
             if last in self.norms:
                 label += f"\n|grad| of output {self.norms[last]:.2e}"
             self.dot.node(
-                _group_id(group),
-                label,
+                self._group_id(group),
+                _html(label),
                 shape="box3d",
                 style="filled",
                 fillcolor=fill,
@@ -162,7 +176,10 @@ class _Drawing:
         if self.hidden:
             self.dot.node(
                 "folded",
-                f"... {len(self.hidden)} earlier nodes folded",
+                _html(
+                    f"... {len(self.hidden)} earlier nodes folded (draw(..., max_nodes=None) "
+                    "draws all; dot may take minutes)"
+                ),
                 shape="note",
                 style="dashed",
             )
@@ -189,7 +206,7 @@ class _Drawing:
         op node and the edge between them."""
         t = node.tensor
         wrong = node.index in self.highlight
-        rows = [f"<b>{html.escape(node.name)}</b>  {t.shape} {t.dtype}", f"data {_summary(t.data)}"]
+        rows = [f"<b>{_text(node.name)}</b>  {t.shape} {t.dtype}", f"data {_summary(t.data)}"]
         if node.index in self.graph.grads:
             rows.append(f"grad {_summary(self.graph.grads[node.index])}")
         if node.index in self.graph.tangents:
@@ -219,7 +236,7 @@ class _Drawing:
             specs.append(
                 (
                     f"op{node.index}",
-                    text,
+                    _html(text),
                     {
                         "shape": "ellipse",
                         "style": "filled",
@@ -239,7 +256,7 @@ class _Drawing:
         return _palette(self._scale(self.norms[index]))
 
     def _scale(self, norm: float) -> float:
-        lo, hi = self._range()
+        lo, hi = self.range
         if norm <= 0:
             return 0.0
         return min(1.0, max(0.0, (math.log10(norm) - lo) / max(hi - lo, 1e-9)))
@@ -258,11 +275,12 @@ class _Drawing:
         for e in self.graph.edges:
             source = self._endpoint(e.source, groups, tensor=True)
             target = self._endpoint(e.target, groups, tensor=False)
-            if source == target or (source, target) in drawn:
-                continue
+            folded = not (source.startswith("n") and target.startswith("op"))
+            if source == target or (folded and (source, target) in drawn):
+                continue  # between plain nodes, one edge per use: `x * x` has two
             drawn.add((source, target))
             label = self._edge_label(e)
-            attrs = {"label": label} if label else {}
+            attrs = {"label": _html(label)} if label else {}
             if self.view == "backward" and e.value is not None:
                 attrs["color"] = "#b03060"
             self.dot.edge(source, target, **attrs)
@@ -271,7 +289,7 @@ class _Drawing:
         if index in self.hidden:
             return "folded"
         if index in groups:
-            return _group_id(groups[index])
+            return self._group_id(groups[index])
         return _id(index) if tensor else f"op{index}"
 
     def _edge_label(self, e) -> str:
@@ -286,8 +304,11 @@ class _Drawing:
             )
         return ""
 
+    def _group_id(self, group: str) -> str:
+        return f"m_{self.cluster_ids[group]}"
+
     def _legend(self) -> None:
-        lo, hi = self._range()
+        lo, hi = self.range
         rows = "".join(
             f'<tr><td bgcolor="{_palette(k / 4)}">   </td>'
             f"<td>{10 ** (lo + (hi - lo) * k / 4):.1e}</td></tr>"
@@ -312,8 +333,35 @@ def _id(index: int) -> str:
     return f"n{index}"
 
 
-def _group_id(group: str) -> str:
-    return "m_" + group.replace(".", "_")
+def _text(value, limit: int = 80) -> str:
+    """Any user string made safe and short for an HTML-like DOT label: lone surrogates and
+    control characters (NUL, newlines) shown as escapes, cut to `limit` characters, then
+    HTML-escaped (so no markup, no file references, and backslashes stay backslashes)."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _html(value) -> str:
+    """A whole label as an HTML-like DOT label of escaped text."""
+    return f"<{_text(value, limit=400)}>"
+
+
+def _check_options(edge_labels, rankdir, collapse, depth, max_nodes, color, title) -> None:
+    if edge_labels is not None:
+        choice(edge_labels, ("local",), "draw", "edge_labels")
+    if rankdir is not None:
+        choice(rankdir, ("LR", "TB", "RL", "BT"), "draw", "rankdir")
+    flag(collapse, "draw", "collapse")
+    integer(depth, "draw", "depth", low=1)
+    if max_nodes is not None:
+        integer(max_nodes, "draw", "max_nodes", low=1)
+    if color is not None:
+        flag(color, "draw", "color")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw: title must be a str, got {type(title).__name__}")
 
 
 def _palette(x: float) -> str:

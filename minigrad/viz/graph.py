@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from minigrad.autodiff.graph import toposort
-from minigrad.autodiff.reverse import unbroadcast
+from minigrad.autodiff.reverse import check_versions, unbroadcast
 from minigrad.tensor import Tensor
 
 
@@ -48,7 +48,16 @@ class Graph:
 def collect(outputs, model=None) -> Graph:
     """Every tensor that `outputs` were computed from (constants included), inputs first, by an
     iterative depth-first walk in input order: the same graph always gets the same order."""
-    order = toposort(list(outputs), constants=True)
+    outputs = list(outputs)
+    if not outputs:
+        raise ValueError("draw: give at least one tensor to draw, e.g. draw(loss)")
+    for k, t in enumerate(outputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"draw: output {k} is a {type(t).__name__}, not a Tensor; draw the tensors a "
+                "computation returns"
+            )
+    order = toposort(outputs, constants=True)
     names, owners = _module_names(model)
     spans = _module_spans(model)
     nodes = []
@@ -107,6 +116,10 @@ def backward_values(graph: Graph, output: Tensor, gradient=None) -> None:
     by a reverse sweep with the rules on arrays; `.grad` is not needed or touched."""
     root = graph.node_of(output)
     seed = np.ones(output.shape) if gradient is None else np.asarray(gradient, dtype=float)
+    if seed.shape != output.shape:
+        raise ValueError(
+            f"draw: gradient has shape {seed.shape} but the output has shape {output.shape}"
+        )
     grads = {root.index: seed.astype(output.dtype)}
     incoming: dict[int, list[Edge]] = {}
     for e in graph.edges:
@@ -116,6 +129,7 @@ def backward_values(graph: Graph, output: Tensor, gradient=None) -> None:
         if g is None or node.kind != "op":
             continue
         op = node.tensor._op
+        check_versions(node.tensor, op)  # values changed in place would give wrong numbers
         for e in incoming.get(node.index, []):
             x = graph.nodes[e.source].tensor
             if not x.requires_grad:
@@ -131,7 +145,21 @@ def backward_values(graph: Graph, output: Tensor, gradient=None) -> None:
 def forward_values(graph: Graph, tangents: dict) -> None:
     """Fill `graph.tangents` and each edge's value (the tangent it carries) by a forward sweep
     with the JVP rules, from `tangents` = {input tensor: tangent}."""
-    values = {graph.node_of(t).index: np.asarray(u, dtype=t.dtype) for t, u in tangents.items()}
+    if not isinstance(tangents, dict):
+        raise TypeError("draw: tangents must be a dict {input tensor: tangent}")
+    values = {}
+    for t, u in tangents.items():
+        if not isinstance(t, Tensor) or id(t) not in graph._index:
+            raise ValueError(
+                f"draw: a tangent is given for {t!r:.40}, which is not a tensor of this graph"
+            )
+        u = np.asarray(u.data if isinstance(u, Tensor) else u, dtype=t.dtype)
+        if u.shape != t.shape:
+            raise ValueError(
+                f"draw: the tangent of {graph.node_of(t).name} has shape {u.shape}, the tensor "
+                f"{t.shape}"
+            )
+        values[graph.node_of(t).index] = u
     incoming: dict[int, list[Edge]] = {}
     for e in graph.edges:
         incoming.setdefault(e.target, []).append(e)

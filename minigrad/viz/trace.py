@@ -34,10 +34,13 @@ class BackpropTrace:
         backward_values(self.graph, output)
         local_derivatives(self.graph)
         self.steps: list[Step] = []
+        incoming: dict[int, list] = {}
+        for e in self.graph.edges:
+            incoming.setdefault(e.target, []).append(e)
         for node in reversed(self.graph.nodes):
             if node.kind != "op" or node.index not in self.graph.grads:
                 continue
-            for e in (e for e in self.graph.edges if e.target == node.index):
+            for e in incoming.get(node.index, []):
                 if e.value is None:
                     continue
                 self.steps.append(
