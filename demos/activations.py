@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.lab.demo import non_negative, output_folder
 from minigrad.lab.plots import pyplot as _pyplot
 
 LEAK, PRELU_A, ELU_ALPHA = 0.01, 0.25, 1.0
@@ -363,9 +364,9 @@ def draw_figures(out: Path, n: int) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/activations"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/activations"))
     parser.add_argument("--quick", action="store_true", help="fewer check points (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative, default=0)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     x = check_points(np.random.default_rng(args.seed), 2_000 if args.quick else 200_000)

@@ -26,6 +26,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import viz
 from minigrad.lab import sigmoid_steps
+from minigrad.lab.demo import non_negative, output_folder
 from minigrad.numerical import central_jacobian
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
 
@@ -358,9 +359,9 @@ def summary(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/autodiff_modes"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/autodiff_modes"))
     parser.add_argument("--quick", action="store_true", help="a small sweep (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative, default=0)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)

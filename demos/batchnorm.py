@@ -31,7 +31,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
-from minigrad.lab.demo import demo_parser, fill_defaults
+from minigrad.lab.demo import count, demo_parser, fill_defaults, fraction, non_negative, positive
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
@@ -235,13 +235,13 @@ def load_data(path, test: int, probe: int) -> dict:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = demo_parser("batchnorm", __doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, help="training steps (50000, as the paper)")
-    parser.add_argument("--eval-every", type=int, help="steps between measurements (500)")
-    parser.add_argument("--test", type=int, help="test images for the accuracy (10000)")
-    parser.add_argument("--probe", type=int, help="validation images for the percentiles")
-    parser.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (both)")
-    parser.add_argument("--unit", type=int, default=0, help="which sigmoid to follow")
-    parser.add_argument("--level", type=float, default=0.95, help="accuracy to time")
+    parser.add_argument("--steps", type=count, help="training steps (50000, as the paper)")
+    parser.add_argument("--eval-every", type=count, help="steps between measurements (500)")
+    parser.add_argument("--test", type=count, help="test images for the accuracy (10000)")
+    parser.add_argument("--probe", type=count, help="validation images for the percentiles")
+    parser.add_argument("--lr", type=positive, default=0.1, help="SGD learning rate (both)")
+    parser.add_argument("--unit", type=non_negative, default=0, help="which sigmoid to follow")
+    parser.add_argument("--level", type=fraction, default=0.95, help="accuracy to time")
     cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from minigrad import nn, optim
 from minigrad.data import load_mnist
-from minigrad.lab.demo import demo_parser, fill_defaults
+from minigrad.lab.demo import count, demo_parser, fill_defaults, positive
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit
 
@@ -133,11 +133,11 @@ def summary(runs: dict, cfg: argparse.Namespace) -> str:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = demo_parser("dropout", __doc__.splitlines()[0])
-    parser.add_argument("--train", type=int, help="training images used (2000)")
-    parser.add_argument("--width", type=int, help="units per hidden layer (512)")
-    parser.add_argument("--epochs", type=int, help="epochs (100)")
-    parser.add_argument("--test", type=int, help="test images (10000)")
-    parser.add_argument("--lr", type=float, default=0.02, help="SGD learning rate")
+    parser.add_argument("--train", type=count, help="training images used (2000)")
+    parser.add_argument("--width", type=count, help="units per hidden layer (512)")
+    parser.add_argument("--epochs", type=count, help="epochs (100)")
+    parser.add_argument("--test", type=count, help="test images (10000)")
+    parser.add_argument("--lr", type=positive, default=0.02, help="SGD learning rate")
     cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 

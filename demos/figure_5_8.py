@@ -17,6 +17,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import viz
 from minigrad.lab import sigmoid_steps
+from minigrad.lab.demo import output_folder
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
 
 
@@ -30,7 +31,7 @@ def build():
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/figure_5_8"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/figure_5_8"))
     parser.add_argument("--no-frames", action="store_true", help="skip the per-step frames")
     args = parser.parse_args(argv)
     f, w = build()

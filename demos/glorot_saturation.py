@@ -25,6 +25,7 @@ import minigrad as mg
 from minigrad import lab, nn, optim
 from minigrad.data import load_mnist, shapeset_3x2
 from minigrad.lab import plots
+from minigrad.lab.demo import count, non_negative, output_folder
 
 ACTIVATIONS = {
     "sigmoid": (nn.Sigmoid, "logistic"),
@@ -207,13 +208,13 @@ def summary(all_results: dict, args, files: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/glorot_saturation"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/glorot_saturation"))
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--width", type=int, default=300)
-    parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--record-every", type=int, default=500)
+    parser.add_argument("--seed", type=non_negative, default=0)
+    parser.add_argument("--width", type=count, default=300)
+    parser.add_argument("--depth", type=count, default=4)
+    parser.add_argument("--steps", type=count, default=6000)
+    parser.add_argument("--record-every", type=count, default=500)
     parser.add_argument("--datasets", nargs="+", default=["shapeset", "mnist"])
     parser.add_argument("--mnist", default=None, help="folder of the MNIST files")
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from minigrad import nn, optim
 from minigrad.data import load_mnist
-from minigrad.lab.demo import demo_parser, fill_defaults
+from minigrad.lab.demo import count, demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit, format_table, grid_search, random_search
 
@@ -260,11 +260,11 @@ def _best_runs(grid: list[dict], random: list[dict]) -> list[str]:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = demo_parser("hyperparams", __doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, help="runs per search, a square (16)")
-    parser.add_argument("--train", type=int, help="training images (5000)")
-    parser.add_argument("--val", type=int, help="validation images (2000)")
-    parser.add_argument("--epochs", type=int, help="epochs per run (3)")
-    parser.add_argument("--repeats", type=int, help="random searches with new draws (10)")
+    parser.add_argument("--budget", type=count, help="runs per search, a square (16)")
+    parser.add_argument("--train", type=count, help="training images (5000)")
+    parser.add_argument("--val", type=count, help="validation images (2000)")
+    parser.add_argument("--epochs", type=count, help="epochs per run (3)")
+    parser.add_argument("--repeats", type=count, help="random searches with new draws (10)")
     cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     if math.isqrt(cfg.budget) ** 2 != cfg.budget:
         parser.error(f"--budget must be a square (k x k grid), got {cfg.budget}")

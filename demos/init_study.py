@@ -38,7 +38,7 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.data import batches, load_mnist
 from minigrad.lab import Monitor
-from minigrad.lab.demo import demo_parser, fill_defaults
+from minigrad.lab.demo import count, demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 
@@ -377,12 +377,12 @@ QUICK = {"steps": 30, "deep_width": 32, "deep_steps": 40, "probe": 256, "test": 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = demo_parser("init_study", __doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, help="SGD steps of the tanh networks (300)")
-    parser.add_argument("--deep-depth", type=int, default=30)
-    parser.add_argument("--deep-width", type=int, help="width of the deep ReLU network (256)")
-    parser.add_argument("--deep-steps", type=int, help="SGD steps of the deep network (500)")
-    parser.add_argument("--probe", type=int, help="images for the activation statistics")
-    parser.add_argument("--test", type=int, help="test images for the accuracy")
+    parser.add_argument("--steps", type=count, help="SGD steps of the tanh networks (300)")
+    parser.add_argument("--deep-depth", type=count, default=30)
+    parser.add_argument("--deep-width", type=count, help="width of the deep ReLU network (256)")
+    parser.add_argument("--deep-steps", type=count, help="SGD steps of the deep network (500)")
+    parser.add_argument("--probe", type=count, help="images for the activation statistics")
+    parser.add_argument("--test", type=count, help="test images for the accuracy")
     cfg = fill_defaults(parser.parse_args(argv), QUICK, FULL)
     return cfg
 

@@ -15,6 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn, viz
+from minigrad.lab.demo import count, output_folder
 
 
 def build(depth: int, width: int = 32, seed: int = 0):
@@ -31,8 +32,8 @@ def build(depth: int, width: int = 32, seed: int = 0):
 
 def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/mlp_graph"))
-    parser.add_argument("--depth", type=int, default=6)
+    parser.add_argument("--out", type=output_folder, default=Path("out/mlp_graph"))
+    parser.add_argument("--depth", type=count, default=6)
     args = parser.parse_args(argv)
     model, loss = build(args.depth)
     title = f"sigmoid MLP, {args.depth} hidden layers: |grad| of each layer's output"

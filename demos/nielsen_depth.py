@@ -24,6 +24,7 @@ from tqdm import tqdm
 from minigrad import nn, optim
 from minigrad.data import load_mnist
 from minigrad.lab import learning_speed
+from minigrad.lab.demo import count, non_negative, output_folder
 from minigrad.lab.plots import curves
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.tensor import Tensor
@@ -428,11 +429,11 @@ def load(mnist: Path | None, budget: Budget) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/nielsen_depth"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/nielsen_depth"))
     parser.add_argument("--quick", action="store_true", help="tiny budgets (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, help="training epochs (default 30, quick 1)")
-    parser.add_argument("--repeats", type=int, help="runs per depth (default 3, quick 1)")
+    parser.add_argument("--seed", type=non_negative, default=0)
+    parser.add_argument("--epochs", type=count, help="training epochs (default 30, quick 1)")
+    parser.add_argument("--repeats", type=count, help="runs per depth (default 3, quick 1)")
     parser.add_argument("--mnist", type=Path, help="folder of the MNIST files")
     args = parser.parse_args(argv)
     budget = QUICK if args.quick else Budget()

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
+from minigrad.lab.demo import output_folder
 from minigrad.numerical import eps_sweep
 
 FUNCTIONS = {
@@ -97,7 +98,7 @@ def summary(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/numerical_diff"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/numerical_diff"))
     parser.add_argument("--quick", action="store_true", help="fewer step sizes (for tests)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad.lab import plots
+from minigrad.lab.demo import count, non_negative, output_folder
 from minigrad.lab.plots import pyplot as _pyplot
 
 TARGET = 0.0  # y: the cost is (a_L - y)^2 / 2, so dC/da_L = a_L - y
@@ -262,10 +263,10 @@ def summary(stats: dict, exploding: dict, layers: int) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/vanishing_chain"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/vanishing_chain"))
     parser.add_argument("--quick", action="store_true", help="fewer draws (for tests)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--seed", type=non_negative, default=0)
+    parser.add_argument("--layers", type=count, default=4)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)

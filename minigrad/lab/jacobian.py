@@ -19,14 +19,22 @@ def layer_jacobian_singular_values(
     first `examples` rows of `x`: one array (examples, k) per block.
 
     The Jacobians of all examples come from one reverse sweep per output unit (the rows
-    d y_k / d x of every example at once), then `numpy.linalg.svd`.
+    d y_k / d x of every example at once), then `numpy.linalg.svd`. The blocks run in
+    evaluation mode (no dropout, BatchNorm's running statistics, so examples do not couple
+    and nothing is updated); their modes are restored after.
     """
     values = []
     h = np.asarray(x[:examples], dtype=np.float64)
-    for block in blocks:
-        values.append(np.linalg.svd(block_jacobians(block, h), compute_uv=False))
-        with no_grad():
-            h = block(Tensor(h)).data
+    modes = [b.training for b in blocks]
+    try:
+        for block in blocks:
+            block.eval()
+            values.append(np.linalg.svd(block_jacobians(block, h), compute_uv=False))
+            with no_grad():
+                h = block(Tensor(h)).data
+    finally:
+        for block, mode in zip(blocks, modes, strict=True):
+            block.train(mode)
     return values
 
 

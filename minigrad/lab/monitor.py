@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
+from minigrad.validate import choice
 
 PERCENTILES = (2, 15, 50, 85, 98)
 
@@ -41,9 +42,13 @@ class LayerRecord:
         }
 
 
+SATURATION_KINDS = ("logistic", "tanh", "softsign")
+
+
 def saturated(values: np.ndarray, kind: str) -> float:
     """Fraction of units near the flat ends of a squashing function: logistic outputs below
     0.01 or above 0.99, tanh/softsign beyond +-0.99 (Glorot and Bengio's saturation)."""
+    choice(kind, SATURATION_KINDS, "saturated", "kind")
     if kind == "logistic":
         return float(np.mean((values < 0.01) | (values > 0.99)))
     return float(np.mean(np.abs(values) > 0.99))
@@ -64,6 +69,7 @@ class Monitor:
         saturation: str = "tanh",
         histogram_steps=(),
     ) -> None:
+        choice(saturation, SATURATION_KINDS, "Monitor", "saturation")
         self.model, self.saturation_kind = model, saturation
         self.layers = layers if layers is not None else _activations(model)
         self.records = {name: LayerRecord(name) for name in self.layers}

@@ -20,6 +20,7 @@ from tqdm import tqdm
 import minigrad as mg
 from minigrad import nn, optim, viz
 from minigrad.data import shapeset_3x2
+from minigrad.lab.demo import non_negative, output_folder
 from minigrad.lab.seed_graph import sigmoid_steps
 
 
@@ -206,9 +207,9 @@ the last to the first layer, and the test error after training on Shapeset-3x2.<
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="minigrad tour", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("out/tour"))
+    parser.add_argument("--out", type=output_folder, default=Path("out/tour"))
     parser.add_argument("--quick", action="store_true", help="a tiny version (for the tests)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative, default=0)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     print("1/3 sigmoid(w x + b) in both modes")
