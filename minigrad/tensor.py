@@ -245,10 +245,18 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self._scalar("float"))
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self._scalar("int"))
+
+    def _scalar(self, what: str) -> np.ndarray:
+        if self.size != 1:
+            raise TypeError(
+                f"{what}() of a tensor of shape {self.shape}: only one-element tensors convert "
+                "to a Python number (use .tolist() for all of them)"
+            )
+        return self.data.reshape(())
 
     def __index__(self) -> int:
         return self.data.__index__()

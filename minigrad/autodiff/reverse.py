@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import MODE
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
+from minigrad.validate import flag
 
 
 def unbroadcast(g, shape: tuple[int, ...]):
@@ -36,11 +37,10 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     the gradients with respect to those tensors are returned (None where unreachable), and
     only the part of the graph that leads to them is swept.
     """
+    create_graph = flag(create_graph, "backward", "create_graph")
     if retain_graph is None:
         retain_graph = create_graph
-    for flag, value in (("retain_graph", retain_graph), ("create_graph", create_graph)):
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"backward: {flag} must be True or False, got {value!r:.40}")
+    retain_graph = flag(retain_graph, "backward", "retain_graph")
     grads: dict[int, object] = {}
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
