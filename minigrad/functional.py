@@ -156,7 +156,14 @@ def astype(x, dtype) -> Tensor:
 
 # -- not differentiable: results never require grad ---------------------------------------
 def _constant(fn, *xs) -> Tensor:
-    return Tensor._make(np.asarray(fn(*[np.asarray(_operand(x)) for x in xs])), None)
+    arrays = [np.asarray(_operand(x)) for x in xs]
+    try:
+        return Tensor._make(np.asarray(fn(*arrays)), None)
+    except (TypeError, ValueError) as err:
+        kind = TypeError if isinstance(err, TypeError) else ValueError
+        name = getattr(fn, "__name__", "function")
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise kind(f"{name}: {err}; input shapes {shapes}") from None
 
 
 def less(x, y) -> Tensor:
