@@ -225,12 +225,17 @@ def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
 
 
 def mean(x, axis=None, keepdims=False) -> Tensor:
+    """The mean; float16 is summed in float32, as NumPy does, so it cannot overflow."""
+    if np.result_type(x) == np.float16:
+        return astype(mean(astype(x, np.float32), axis, keepdims), np.float16)
     return sum(x, axis, keepdims) / _count(x, axis)
 
 
 def var(x, axis=None, ddof=0, keepdims=False) -> Tensor:
     """Mean squared deviation from the mean, divided by max(n - ddof, 0) (NumPy's
-    convention: inf or NaN, not a negative variance, when ddof >= n)."""
+    convention: inf or NaN, not a negative variance, when ddof >= n); float16 in float32."""
+    if np.result_type(x) == np.float16:
+        return astype(var(astype(x, np.float32), axis, ddof, keepdims), np.float16)
     d = x - mean(x, axis, keepdims=True)
     return sum(d * d, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
 
