@@ -98,6 +98,12 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs) -> Tensor:
+        for method in ("forward", "backward"):
+            if getattr(cls, method) is getattr(Function, method):
+                raise NotImplementedError(
+                    f"custom op `{cls.name or cls.__name__}` defines no {method}(ctx, ...); a "
+                    "Function needs forward(ctx, *args) and backward(ctx, g) as static methods"
+                )
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         out = CustomOp(cls, needs)(*inputs)
         return out if isinstance(out, Tensor) else Tensor(out)
