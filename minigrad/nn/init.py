@@ -18,7 +18,10 @@ def _fill(t: Tensor, values) -> Tensor:
     return t
 
 
-def _target(t, where: str, rng=None) -> bool:
+_NO_RNG = object()  # initialisers that draw nothing take no generator
+
+
+def _target(t, where: str, rng=_NO_RNG) -> bool:
     """Check that `t` can be initialised (a float leaf Tensor) and `rng` is a Generator; False
     when `t` has no elements, which leaves nothing to do (as PyTorch)."""
     if not isinstance(t, Tensor):
@@ -32,7 +35,7 @@ def _target(t, where: str, rng=None) -> bool:
             f"init.{where}: the tensor was computed by `{t._op.name}`; initialise the leaf "
             "parameters it was computed from"
         )
-    if rng is not None:
+    if rng is not _NO_RNG:
         generator(rng, f"init.{where}")
     return t.size > 0
 
