@@ -156,8 +156,8 @@ def forward_values(graph: Graph, tangents: dict) -> None:
         u = np.asarray(u.data if isinstance(u, Tensor) else u, dtype=t.dtype)
         if u.shape != t.shape:
             raise ValueError(
-                f"draw: the tangent of {graph.node_of(t).name} has shape {u.shape}, the tensor "
-                f"{t.shape}"
+                f"draw: the tangent of {graph.node_of(t).name} has shape {u.shape} but the "
+                f"tensor has shape {t.shape}"
             )
         values[graph.node_of(t).index] = u
     incoming: dict[int, list[Edge]] = {}
