@@ -89,11 +89,6 @@ HOSTILE_CASES = [
 ]
 
 CASES = HOSTILE_CASES + [
-    good(
-        "viz/x-times-x-two-edges",
-        lambda: viz.draw(_named_graph("x") * _named_graph("y"), view="backward").source,
-        lambda s: True,
-    ),
     good("viz/reuse-edges", lambda: _reuse_edges(), lambda labels: labels == ["3", "3"]),
     good(
         "viz/big-folds",
