@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.function import Function
-from minigrad.gradcheck import GradcheckError, check_function
+from minigrad.gradcheck import GradcheckError
+from minigrad.testing import check_function
 
 
 class UsageError(Exception):

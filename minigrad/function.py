@@ -73,9 +73,9 @@ class Function:
     def check(cls, *shapes, trials: int = 3, second_order: bool = False, **options):
         """Gradient-check this op in one line, on `trials` random inputs of the given shapes
         (one per input; by default each input of shape (3,), then (2, 3)): reverse mode, and
-        forward mode if the op defines `jvp`. See `minigrad.gradcheck.check_function` for the
+        forward mode if the op defines `jvp`. See `minigrad.testing.check_function` for the
         options; raises `GradcheckError` on failure and returns the results otherwise."""
-        from minigrad.gradcheck import check_function
+        from minigrad.testing import check_function
 
         modes = ("rev", "fwd") if cls.jvp is not None else ("rev",)
         if shapes:

@@ -443,29 +443,29 @@ def test_first_order_matches_central_differences(program):
     xs, argnums = program.inputs, tuple(range(len(program.shapes)))
     result = mg.gradcheck(program.output, *xs, raise_exception=False, rng=_rng(program))
     assert result, str(result)
-    jacobians = central_jacobian(lambda *a: program.flat_output(*a).data, xs)
     flat = program.flat_output(*xs)
+    numeric = central_jacobian(lambda *a: program.flat_output(*a).data, xs)
+    jacobians = [j.reshape(flat.shape + x.shape) for x, j in zip(xs, numeric, strict=True)]
     us, (v,) = _random(program, *[x.shape for x in xs]), _random(program, flat.shape, salt=2)
-    ju = sum(j @ u.reshape(-1) for j, u in zip(jacobians, us, strict=True))
-    _close(mg.jvp(program.flat_output, xs, us)[1], ju.reshape(flat.shape), "J u")
-    jacrev = mg.jacrev(program.flat_output, argnums)(*xs)
-    jacfwd = mg.jacfwd(program.flat_output, argnums)(*xs)
-    vjp = mg.vjp(program.flat_output, *xs)[1](v)
+    ju = sum(np.tensordot(j, u, u.ndim) for j, u in zip(jacobians, us, strict=True))
+    _close(mg.jvp(program.flat_output, xs, us)[1], ju, "J u")
+    vjs = [np.tensordot(v, j, v.ndim) for j in jacobians]
     leaves = [mg.Tensor(x, requires_grad=True) for x in xs]
     out = program.flat_output(*leaves)
     out.backward(v, retain_graph=True)
-    grads = [x.grad for x in leaves]
-    arrays = [g.data for g in grads if g is not None]  # no two .grad share memory
+    for k, (leaf, vj) in enumerate(zip(leaves, vjs, strict=True)):
+        _close(leaf.grad, vj, f".grad, v{k}")
+    arrays = [x.grad.data for x in leaves if x.grad is not None]  # no two .grad share memory
     assert not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[:i])
     out.backward(v)
-    for k, (x, jac) in enumerate(zip(xs, jacobians, strict=True)):
-        jac = jac.reshape(flat.shape + x.shape)
-        _close(jacrev[k], jac, f"jacrev, v{k}")
-        _close(jacfwd[k], jac, f"jacfwd, v{k}")
-        vjac = np.tensordot(v, jac, v.ndim)
-        _close(vjp[k], vjac, f"J^T v, v{k}")
-        _close(grads[k], vjac, f".grad, v{k}")
-        _close(leaves[k].grad, 2 * vjac, f".grad after two backward(), v{k}")
+    reverse = mg.jacrev(program.flat_output, argnums)(*xs)
+    forward = mg.jacfwd(program.flat_output, argnums)(*xs)
+    pulled = mg.vjp(program.flat_output, *xs)[1](v)
+    for k, (jac, vj) in enumerate(zip(jacobians, vjs, strict=True)):
+        _close(leaves[k].grad, 2 * vj, f".grad after two backward(), v{k}")
+        _close(pulled[k], vj, f"J^T v, v{k}")
+        _close(reverse[k], jac, f"jacrev, v{k}")
+        _close(forward[k], jac, f"jacfwd, v{k}")
 
 
 def _rng(program: Program) -> np.random.Generator:
