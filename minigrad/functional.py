@@ -267,8 +267,8 @@ def prod(x, axis=None, keepdims=False) -> Tensor:
     out_shape = kept_shape(x.shape, axes) if keepdims else tuple(x.shape[a] for a in rest)
     reduced = math.prod(x.shape[a] for a in axes)
     y = reshape(transpose(x, rest + list(axes)), tuple(x.shape[a] for a in rest) + (reduced,))
-    if reduced == 0:
-        return astype(ones_like(reshape(sum(y, -1), out_shape)), x.dtype)
+    if reduced == 0:  # the empty product is 1; written from y, so the graph stays (grad 0)
+        return reshape(sum(y, -1) * 0 + 1, out_shape)
     while y.shape[-1] > 1:
         n = y.shape[-1]
         if n % 2:
@@ -401,7 +401,9 @@ def _normalize_index(index, shape: tuple[int, ...]) -> tuple:
         if isinstance(k, Tensor):
             k = k.data
         elif isinstance(k, list):
-            k = np.asarray(k) if k else np.zeros(0, dtype=np.intp)  # [] selects nothing
+            k = np.asarray(k)
+            if k.size == 0 and k.dtype.kind == "f":  # [] or [[]]: an empty integer index
+                k = k.astype(np.intp)
         if isinstance(k, bool | np.bool_):
             k = np.asarray(k)
         if isinstance(k, np.ndarray) and k.dtype == bool:

@@ -49,20 +49,10 @@ class Tensor:
     _is_dual = False  # forward mode's Dual sets this
 
     def __array_function__(self, func, types, args, kwargs):
-        """NumPy functions (np.sum, np.allclose, ...) on tensors run on the data. A float
-        result computed from a tensor that requires grad is refused: it would silently drop
-        the gradient (minigrad's function of the same name records it instead)."""
-        result = func(*_unwrap(args), **_unwrap(kwargs))
-        if func in _METADATA or not _has_float(result) or not _any_requires_grad((args, kwargs)):
-            return result
-        from minigrad import functional
+        """NumPy functions (np.sum, np.allclose, ...) on tensors: see `minigrad.interop`."""
+        from minigrad.interop import array_function
 
-        name = func.__name__
-        own = f"mg.{name}" if hasattr(functional, name) else "minigrad operations"
-        raise TypeError(
-            f"np.{name} on a tensor that requires grad would drop its gradient; use {own} "
-            f"instead (they are recorded), or np.{name} on x.detach() for a constant"
-        )
+        return array_function(func, args, kwargs)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self._init(as_array(data, dtype, copy=True), requires_grad, name)
@@ -283,7 +273,7 @@ class Tensor:
                 f"{opname}: in-place change of a dual tensor would leave its "
                 "tangent stale; compute a new tensor instead"
             )
-        if MODE.enabled and (self._requires_grad or _any_requires_grad(other)):
+        if MODE.enabled and (self._requires_grad or any_requires_grad(other)):
             form = _OUT_OF_PLACE[opname]
             whose = (
                 "a tensor that requires grad"
@@ -335,7 +325,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """`x[index] = value` in place: not differentiable (build the result with mg.where or
         mg.concatenate instead), allowed on tensors that do not require grad."""
-        index = _unwrap(index)
+        index = unwrap(index)
         self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
 
     __iadd__ = add_
@@ -557,36 +547,25 @@ _OUT_OF_PLACE = {
     "x[index] = value": "x = mg.where(mask, value, x)",
 }
 
-# NumPy functions that read only a tensor's shape: safe whatever the tensor.
-_METADATA = {np.shape, np.ndim, np.size}
 
-
-def _has_float(value) -> bool:
-    if isinstance(value, np.ndarray | np.generic):
-        return value.dtype.kind in "fc"
-    if isinstance(value, tuple | list):
-        return any(_has_float(v) for v in value)
-    return isinstance(value, float | complex)
-
-
-def _any_requires_grad(tree) -> bool:
+def any_requires_grad(tree) -> bool:
     if isinstance(tree, Tensor):
         return tree._requires_grad
     if isinstance(tree, tuple | list):
-        return any(_any_requires_grad(t) for t in tree)
+        return any(any_requires_grad(t) for t in tree)
     if isinstance(tree, dict):
-        return any(_any_requires_grad(t) for t in tree.values())
+        return any(any_requires_grad(t) for t in tree.values())
     return False
 
 
-def _unwrap(tree):
+def unwrap(tree):
     """`tree` with every Tensor replaced by its data (for NumPy's own functions)."""
     if isinstance(tree, Tensor):
         return tree.data
     if isinstance(tree, tuple | list):
-        return type(tree)(_unwrap(t) for t in tree)
+        return type(tree)(unwrap(t) for t in tree)
     if isinstance(tree, dict):
-        return {k: _unwrap(v) for k, v in tree.items()}
+        return {k: unwrap(v) for k, v in tree.items()}
     return tree
 
 
