@@ -221,12 +221,12 @@ def argmin(x, axis=None, keepdims=False) -> Tensor:
 
 # -- reductions ------------------------------------------------------------------------
 def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return _apply(Sum(normalize_axis(axis, np.ndim(x), "sum"), keepdims), x)
+    return _apply(Sum(normalize_axis(axis, len(_shape_of(x)), "sum"), keepdims), x)
 
 
 def mean(x, axis=None, keepdims=False) -> Tensor:
     """The mean; float16 is summed in float32, as NumPy does, so it cannot overflow."""
-    if np.result_type(x) == np.float16:
+    if _dtype_of(x) == np.float16:
         return astype(mean(astype(x, np.float32), axis, keepdims), np.float16)
     return sum(x, axis, keepdims) / _count(x, axis)
 
@@ -234,7 +234,7 @@ def mean(x, axis=None, keepdims=False) -> Tensor:
 def var(x, axis=None, ddof=0, keepdims=False) -> Tensor:
     """Mean squared deviation from the mean, divided by max(n - ddof, 0) (NumPy's
     convention: inf or NaN, not a negative variance, when ddof >= n); float16 in float32."""
-    if np.result_type(x) == np.float16:
+    if _dtype_of(x) == np.float16:
         return astype(var(astype(x, np.float32), axis, ddof, keepdims), np.float16)
     d = x - mean(x, axis, keepdims=True)
     return sum(d * d, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
@@ -249,11 +249,11 @@ def std(x, axis=None, ddof=0, keepdims=False) -> Tensor:
 
 
 def max(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return _apply(Max(normalize_axis(axis, np.ndim(x), "max"), keepdims), x)
+    return _apply(Max(normalize_axis(axis, len(_shape_of(x)), "max"), keepdims), x)
 
 
 def min(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
-    return _apply(Min(normalize_axis(axis, np.ndim(x), "min"), keepdims), x)
+    return _apply(Min(normalize_axis(axis, len(_shape_of(x)), "min"), keepdims), x)
 
 
 def prod(x, axis=None, keepdims=False) -> Tensor:
@@ -303,7 +303,7 @@ def softmax(x, axis=-1) -> Tensor:
 
 def log_softmax(x, axis=-1) -> Tensor:
     """x - logsumexp(x) along `axis`, stable for large |x|."""
-    return _apply(LogSoftmax(_axis(axis, np.ndim(x), "log_softmax")), x)
+    return _apply(LogSoftmax(_axis(axis, len(_shape_of(x)), "log_softmax")), x)
 
 
 def _stop_max(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
@@ -328,7 +328,7 @@ def _axis(axis, ndim: int, op: str) -> int:
 
 def transpose(x, axes=None) -> Tensor:
     """Permute the axes (reverse them if `axes` is None); negative axes count from the end."""
-    ndim = np.ndim(x)
+    ndim = len(_shape_of(x))
     if axes is None:
         axes = tuple(reversed(range(ndim)))
     else:
@@ -336,14 +336,14 @@ def transpose(x, axes=None) -> Tensor:
         if len(given) != ndim:
             raise ValueError(
                 f"transpose: axes {given} are not a permutation of the {ndim} axes of an "
-                f"array of shape {np.shape(x)}"
+                f"array of shape {_shape_of(x)}"
             )
         axes = normalize_axis(given, ndim, "transpose", sort=False)
     return _apply(Transpose(axes), x)
 
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
-    ndim = np.ndim(x)
+    ndim = len(_shape_of(x))
     a, b = _axis(axis1, ndim, "swapaxes"), _axis(axis2, ndim, "swapaxes")
     axes = list(range(ndim))
     axes[a], axes[b] = axes[b], axes[a]
@@ -356,7 +356,7 @@ def broadcast_to(x, shape) -> Tensor:
 
 def squeeze(x, axis=None) -> Tensor:
     """Remove axes of length 1 (all of them, or those in `axis`)."""
-    shape = np.shape(x)
+    shape = _shape_of(x)
     if axis is None:
         axes = tuple(a for a, n in enumerate(shape) if n == 1)
     else:
@@ -368,7 +368,7 @@ def squeeze(x, axis=None) -> Tensor:
 
 def expand_dims(x, axis) -> Tensor:
     """Insert axes of length 1 at the positions `axis` of the result."""
-    shape = list(np.shape(x))
+    shape = list(_shape_of(x))
     axes = ints(axis, "expand_dims", "axis")
     for a in normalize_axis(axes, len(shape) + len(axes), "expand_dims"):
         shape.insert(a, 1)
@@ -387,7 +387,7 @@ def getitem(x, index) -> Tensor:
     ):
         # NumPy: a 0-d mask adds an axis, of length 1 if it is true and 0 if not
         return getitem(expand_dims(x, 0), np.zeros(int(flag), dtype=np.intp))
-    return _apply(GetItem(_normalize_index(index, np.shape(x))), x)
+    return _apply(GetItem(_normalize_index(index, _shape_of(x))), x)
 
 
 def _normalize_index(index, shape: tuple[int, ...]) -> tuple:
@@ -443,9 +443,9 @@ def concatenate(xs, axis=0) -> Tensor:
         raise ValueError("concatenate: need at least one tensor")
     if axis is None:
         raise ValueError("concatenate: axis=None is not supported; flatten the tensors first")
-    ndims = {np.ndim(x) for x in xs}
+    ndims = {len(_shape_of(x)) for x in xs}
     if len(ndims) > 1 or 0 in ndims:
-        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        shapes = ", ".join(str(_shape_of(x)) for x in xs)
         raise ValueError(
             f"concatenate: all inputs need the same number of dimensions, at least 1; got "
             f"shapes {shapes}"
@@ -460,7 +460,7 @@ def stack(xs, axis=0) -> Tensor:
             "write stack([a, b], axis)"
         )
     xs = list(xs)
-    shapes = {np.shape(x) for x in xs}
+    shapes = {_shape_of(x) for x in xs}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
     return concatenate([expand_dims(x, axis) for x in xs], axis)
@@ -468,7 +468,7 @@ def stack(xs, axis=0) -> Tensor:
 
 def split(x, indices_or_sections, axis=0) -> list[Tensor]:
     """Split along `axis` into equal sections, or at the given indices (NumPy's rules)."""
-    shape = np.shape(x)
+    shape = _shape_of(x)
     axis = _axis(axis, len(shape), "split")
     n = shape[axis]
     if isinstance(indices_or_sections, int | np.integer):
@@ -504,6 +504,10 @@ def matmul(x, y) -> Tensor:
     shape = out.shape
     keep = (() if len(xs) == 1 else shape[-2:-1]) + (() if len(ys) == 1 else shape[-1:])
     return reshape(out, shape[:-2] + keep)
+
+
+def _dtype_of(x) -> np.dtype:
+    return x.data.dtype if isinstance(x, Tensor) else np.result_type(x)
 
 
 def _shape_of(x) -> tuple[int, ...]:

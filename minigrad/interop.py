@@ -21,8 +21,10 @@ def _has_float(value) -> bool:
 
 
 def array_function(func, args, kwargs):
+    if func in _METADATA:
+        return func(*unwrap(args), **kwargs)
     result = func(*unwrap(args), **unwrap(kwargs))
-    if func in _METADATA or not _has_float(result) or not any_requires_grad((args, kwargs)):
+    if not _has_float(result) or not any_requires_grad((args, kwargs)):
         return result
     from minigrad import functional
 

@@ -32,6 +32,10 @@ class _ForwardState(threading.local):
 
 
 FORWARD = _ForwardState()
+# Levels open in all threads together: while it is 0 (almost always), no op needs to look at
+# its thread's levels. Changed under a lock; read without one (0 really means none is open).
+OPEN_LEVELS = [0]
+_LEVELS_LOCK = threading.Lock()
 
 
 class Dual(Tensor):
@@ -85,10 +89,14 @@ def dual_level():
     """
     level = next(_LEVEL_IDS)
     FORWARD.levels.append(level)
+    with _LEVELS_LOCK:
+        OPEN_LEVELS[0] += 1
     try:
         yield level
     finally:
         FORWARD.levels.remove(level)
+        with _LEVELS_LOCK:
+            OPEN_LEVELS[0] -= 1
 
 
 def make_dual(primal, tangent, level: int | None = None) -> Dual:
@@ -203,7 +211,12 @@ def apply_dual(op, xs):
     tangent = _tangent(node, primals, tangents, ans)
     out = Dual._wrap(ans, tangent, level)
     if MODE.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in xs):
-        op._record(xs, [x.data if isinstance(x, Tensor) else x for x in xs], out)
+        from minigrad.autodiff.graph import copied_arrays
+
+        args = [x.data if isinstance(x, Tensor) else x for x in xs]
+        if not op.linear:
+            xs, args = copied_arrays(xs, args)
+        op._record(xs, args, out)
     return out
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.autodiff.forward import FORWARD, apply_dual
-from minigrad.autodiff.mode import MODE
+from minigrad.autodiff.forward import FORWARD, OPEN_LEVELS, apply_dual
+from minigrad.autodiff.mode import MODE, OFF
 from minigrad.dtypes import KINDS, as_array
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
-_PLAIN = (np.ndarray, np.generic, float, int, bool)
-_FLOAT = np.dtype(float)
+_SCALARS = frozenset((float, int, bool))
+_PLAIN = (np.ndarray, np.generic)
 
 
 class Primitive:
@@ -67,20 +67,23 @@ class Primitive:
     def __call__(self, *xs):
         """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
         a plain array out, which is how rules call other primitives on the fast path."""
-        if FORWARD.levels:
+        if OPEN_LEVELS[0] and FORWARD.levels:
             dual = apply_dual(self, xs)
             if dual is not None:
                 return dual
         args, needs = [], []
-        tensors = False
+        tensors = arrays = False
         for i, x in enumerate(xs):
             if isinstance(x, Tensor):
                 args.append(x.data)
                 tensors = True
                 if x._requires_grad:
                     needs.append(i)
-            elif isinstance(x, _PLAIN) and getattr(x, "dtype", _FLOAT).kind in KINDS:
+            elif type(x) in _SCALARS:
+                args.append(x)  # Python numbers are weakly typed operands, as in NumPy
+            elif isinstance(x, _PLAIN) and x.dtype.kind in KINDS:
                 args.append(x)
+                arrays = arrays or type(x) is np.ndarray
             else:
                 args.append(as_array(x))
         try:
@@ -93,7 +96,9 @@ class Primitive:
         if not tensors:
             return out
         result = Tensor._make(out, None)
-        if needs and MODE.enabled and out.dtype.kind == "f":
+        if needs and (not OFF or MODE.enabled) and out.dtype.kind == "f":
+            if arrays and not self.linear:
+                xs, args = copied_arrays(xs, args)
             self._record(xs, args, result, needs)
         if self.view and isinstance(xs[0], Tensor) and np.may_share_memory(out, args[0]):
             result._vc = xs[0]._vc  # a view: in-place changes to either are changes to both
@@ -103,11 +108,6 @@ class Primitive:
         """Make this op the node that computed `out` from `xs` (arrays `args`)."""
         if needs is None:
             needs = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x._requires_grad]
-        if not self.linear and any(type(x) is np.ndarray for x in xs):
-            # A NumPy operand is the user's array, which no version counter watches: keep a
-            # copy, so that changing the array later cannot change this node's gradient.
-            xs = tuple(x.copy() if type(x) is np.ndarray else x for x in xs)
-            args = [x if type(x) is np.ndarray else a for x, a in zip(xs, args, strict=True)]
         self.inputs = xs
         self.args = args
         self.needs = needs
@@ -140,6 +140,14 @@ class Primitive:
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"<{self.name}{' ' + ps if ps else ''}>"
+
+
+def copied_arrays(xs, args):
+    """A NumPy operand is the user's array, which no version counter watches: a node that reads
+    it keeps a copy, so that changing the array later cannot change the node's gradient."""
+    xs = tuple(x.copy() if type(x) is np.ndarray else x for x in xs)
+    args = [x if type(x) is np.ndarray else a for x, a in zip(xs, args, strict=True)]
+    return xs, args
 
 
 def _shapes(args) -> str:

@@ -17,6 +17,22 @@ class _GradMode(threading.local):
 
 
 MODE = _GradMode()
+# The threads whose grad mode is off now (set.add and set.discard are atomic). While it is
+# empty (in most programs, most of the time), every thread records, and the engine's hot path
+# need not read its thread's mode.
+OFF: set[int] = set()
+
+
+def set_grad_mode(enabled: bool) -> bool:
+    """Set this thread's grad mode and return the previous one (to restore it later)."""
+    previous = MODE.enabled
+    if previous != enabled:
+        MODE.enabled = enabled
+        if enabled:
+            OFF.discard(threading.get_ident())
+        else:
+            OFF.add(threading.get_ident())
+    return previous
 
 
 def is_grad_enabled() -> bool:
@@ -34,15 +50,15 @@ class _SetGradMode:
 
     def __new__(cls, fn=None):
         """`@mg.no_grad()` and, as in recent PyTorch, the bare `@mg.no_grad` both decorate."""
-        instance = super().__new__(cls)
-        return instance if fn is None else instance(fn)
+        if fn is None:
+            return object.__new__(cls)
+        return object.__new__(cls)(fn)
 
     def __enter__(self) -> None:
-        MODE.saved.append(MODE.enabled)
-        MODE.enabled = self.enabled
+        MODE.saved.append(set_grad_mode(self.enabled))
 
     def __exit__(self, *exc: object) -> None:
-        MODE.enabled = MODE.saved.pop()
+        set_grad_mode(MODE.saved.pop())
 
     def __call__(self, fn):
         if not callable(fn):

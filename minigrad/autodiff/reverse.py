@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from minigrad.autodiff.graph import toposort
-from minigrad.autodiff.mode import MODE
+from minigrad.autodiff.mode import set_grad_mode
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
 from minigrad.validate import flag
 
@@ -37,10 +37,12 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     the gradients with respect to those tensors are returned (None where unreachable), and
     only the part of the graph that leads to them is swept.
     """
-    create_graph = flag(create_graph, "backward", "create_graph")
+    if create_graph is not False:
+        create_graph = flag(create_graph, "backward", "create_graph")
     if retain_graph is None:
         retain_graph = create_graph
-    retain_graph = flag(retain_graph, "backward", "retain_graph")
+    elif retain_graph is not False:
+        retain_graph = flag(retain_graph, "backward", "retain_graph")
     grads: dict[int, object] = {}
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
@@ -59,7 +61,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     stored: set[int] = set()
     swept = []  # the ops whose graph is freed once the whole sweep has succeeded
     xp = _namespace(create_graph)
-    previous, MODE.enabled = MODE.enabled, create_graph
+    previous = set_grad_mode(create_graph)
     pop, push = heapq.heappop, heapq.heappush
     try:
         # NOTE: a tensor's sequence number exceeds those of its inputs, so popping the
@@ -114,7 +116,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
             elif wanted.get(id(t)):
                 found[id(t)] = g
     finally:
-        MODE.enabled = previous
+        set_grad_mode(previous)
     if not retain_graph:  # only now: a sweep that raised can be retried
         for op in swept:
             op.freed = True

@@ -46,10 +46,11 @@ class Linear(Module):
             init.standard_(self.bias, rng, fan_in=in_features)
 
     def forward(self, x):
-        if np.ndim(x) < 1 or np.shape(x)[-1] != self.in_features:
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r} expects inputs with {self.in_features} features on the last axis, "
-                f"got shape {np.shape(x)}"
+                f"got shape {shape}"
             )
         y = F.matmul(x, self.weight.T)
         return y if self.bias is None else y + self.bias
@@ -62,7 +63,7 @@ class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1 d2 ...)."""
 
     def forward(self, x):
-        shape = np.shape(x)
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
         if len(shape) < 1:
             raise ValueError(f"Flatten: expected a batch of shape (N, ...), got shape {shape}")
         return F.reshape(x, (shape[0], math.prod(shape[1:])))

@@ -238,7 +238,8 @@ class Sigmoid(Primitive):
     name = "sigmoid"
 
     def forward(self, x):
-        x = np.asarray(x)
+        if type(x) is not np.ndarray:
+            x = np.asarray(x)
         if x.dtype.kind != "f":  # -x would wrap around for unsigned integers
             x = x.astype(float_for(x.dtype))
         with np.errstate(over="ignore"):

@@ -14,6 +14,8 @@ def normalize_axis(axis, ndim: int, op: str = "reduce", sort: bool = True) -> tu
     to lie in [-ndim, ndim) and to appear once; errors name `op`."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked at once
+        return (axis % ndim,)
     if not isinstance(axis, int | np.integer | tuple | list):
         raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r:.60}")
     axes = ints(axis, op, "axis")
