@@ -251,7 +251,8 @@ def _jacfwd_one(f, args, kwargs, k) -> Tensor:
     if not columns:
         out = f_k(x)
         return Tensor(np.zeros(out.shape + x.shape, dtype=np.result_type(out.dtype, x.dtype)))
-    columns = [c.astype(np.result_type(out.dtype, x.dtype)) for c in columns]
+    dtype = np.result_type(out.dtype, x.dtype)
+    columns = [c if c.dtype == dtype else c.astype(dtype) for c in columns]
     shape = out.shape + x.shape
     if any(c.requires_grad or isinstance(c, Dual) for c in columns):
         return reshape(stack(columns, axis=-1), shape)
@@ -462,7 +463,7 @@ def _assemble(rows, shape, out_dtype, x) -> Tensor:
     if not rows:
         return Tensor(np.zeros(shape, dtype=dtype))
     if any(r.requires_grad or isinstance(r, Dual) for r in rows):
-        return reshape(stack([r.astype(dtype) for r in rows]), shape)
+        return reshape(stack([r if r.dtype == dtype else r.astype(dtype) for r in rows]), shape)
     return Tensor(np.stack([r.data for r in rows]).reshape(shape).astype(dtype))
 
 

@@ -32,10 +32,9 @@ class _ForwardState(threading.local):
 
 
 FORWARD = _ForwardState()
-# Levels open in all threads together: while it is 0 (almost always), no op needs to look at
-# its thread's levels. Changed under a lock; read without one (0 really means none is open).
-OPEN_LEVELS = [0]
-_LEVELS_LOCK = threading.Lock()
+# The threads that have a level open (set.add and set.discard are atomic): while it is empty
+# (almost always), no op needs to look at its thread's levels.
+OPEN_LEVELS: set[int] = set()
 
 
 class Dual(Tensor):
@@ -88,15 +87,15 @@ def dual_level():
     tensor(12.)
     """
     level = next(_LEVEL_IDS)
-    FORWARD.levels.append(level)
-    with _LEVELS_LOCK:
-        OPEN_LEVELS[0] += 1
+    levels = FORWARD.levels
+    levels.append(level)
+    OPEN_LEVELS.add(threading.get_ident())
     try:
         yield level
     finally:
-        FORWARD.levels.remove(level)
-        with _LEVELS_LOCK:
-            OPEN_LEVELS[0] -= 1
+        levels.remove(level)
+        if not levels:
+            OPEN_LEVELS.discard(threading.get_ident())
 
 
 def make_dual(primal, tangent, level: int | None = None) -> Dual:
@@ -192,11 +191,13 @@ def apply_dual(op, xs):
     None if none is. The innermost level present is split off: the primal is `op` applied to
     the primals, the tangent the sum of `op.jvp` over the operands that carry one."""
     level = 0
+    levels = FORWARD.levels
     for x in xs:
         if type(x) is Dual:
-            if x.level not in FORWARD.levels:  # a closed level: only its primal counts
+            if x.level not in levels:  # a closed level: only its primal counts
                 return op(*[_open(x) for x in xs])
-            level = max(level, x.level)
+            if x.level > level:
+                level = x.level
     if not level:
         return None
     primals, tangents = [], []
