@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -16,3 +17,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def needs_dot() -> None:
+    """Graphviz's `dot` program: CI installs it, so there its absence fails the test; on a
+    developer's machine the test is skipped with a message saying how to get it."""
+    from minigrad.viz import has_dot
+    from minigrad.viz.output import INSTALL
+
+    if not has_dot():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            f"the Graphviz `dot` program is not installed: {INSTALL}"
+        )

@@ -18,6 +18,7 @@ from minigrad import nn, viz
 from minigrad.cli import main
 from minigrad.viz import drawing as draw_module
 from minigrad.viz import output
+from tests.conftest import needs_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -157,8 +158,7 @@ def test_node_limit_folds_the_rest():
 
 
 def test_rendered_svg_is_valid_and_has_every_label(tmp_path):
-    if not viz.has_dot():
-        pytest.fail("the Graphviz `dot` program is needed (CI installs it)")
+    needs_dot()
     model, loss = _mlp_loss()
     path = viz.render(viz.draw(loss, model=model, view="backward"), tmp_path / "mlp")
     root = ET.parse(path).getroot()
@@ -258,6 +258,7 @@ def test_figure_5_8_demo(tmp_path):
 
 
 def test_jupyter_shows_the_drawing_inline():
+    needs_dot()
     f, _ = FIGURE["build"]()
     bundle = viz.draw(f)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"] and "h6" in bundle["image/svg+xml"]
