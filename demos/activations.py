@@ -12,7 +12,6 @@ all_activations.png, results.json and summary.md (with table 5.1) into the outpu
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.cli import Parser
 from minigrad.lab.demo import non_negative, output_folder
 from minigrad.lab.plots import pyplot as _pyplot
 
@@ -363,7 +363,7 @@ def draw_figures(out: Path, n: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/activations"))
     parser.add_argument("--quick", action="store_true", help="fewer check points (for tests)")
     parser.add_argument("--seed", type=non_negative, default=0)

@@ -14,7 +14,6 @@ modes_cost.png, results.json and summary.md into the output folder.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -25,6 +24,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.cli import Parser
 from minigrad.lab import sigmoid_steps
 from minigrad.lab.demo import non_negative, output_folder
 from minigrad.numerical import central_jacobian
@@ -358,7 +358,7 @@ def summary(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/autodiff_modes"))
     parser.add_argument("--quick", action="store_true", help="a small sweep (for tests)")
     parser.add_argument("--seed", type=non_negative, default=0)

@@ -9,13 +9,13 @@ Writes figure_5_8.svg and .png (with Graphviz; the .dot text always) and a backp
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.cli import Parser
 from minigrad.lab import sigmoid_steps
 from minigrad.lab.demo import output_folder
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
@@ -30,7 +30,7 @@ def build():
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/figure_5_8"))
     parser.add_argument("--no-frames", action="store_true", help="skip the per-step frames")
     args = parser.parse_args(argv)

@@ -14,7 +14,6 @@ Jacobians at initialisation. Writes PNGs, results.json and summary.md into the o
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import lab, nn, optim
+from minigrad.cli import Parser
 from minigrad.data import load_mnist, shapeset_3x2
 from minigrad.lab import plots
 from minigrad.lab.demo import count, non_negative, output_folder
@@ -207,7 +207,7 @@ def summary(all_results: dict, args, files: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/glorot_saturation"))
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=non_negative, default=0)

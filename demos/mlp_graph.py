@@ -8,13 +8,13 @@ Writes mlp_collapsed.{dot,png} (one node per layer) and mlp_full.{dot,svg} (ever
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import nn, viz
+from minigrad.cli import Parser
 from minigrad.lab.demo import count, output_folder
 
 
@@ -31,7 +31,7 @@ def build(depth: int, width: int = 32, seed: int = 0):
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/mlp_graph"))
     parser.add_argument("--depth", type=count, default=6)
     args = parser.parse_args(argv)

@@ -12,7 +12,6 @@ training_speed_<k>_layers.png, results.json and summary.md into the output folde
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -22,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minigrad import nn, optim
+from minigrad.cli import Parser
 from minigrad.data import load_mnist
 from minigrad.lab import learning_speed
 from minigrad.lab.demo import count, non_negative, output_folder
@@ -428,7 +428,7 @@ def load(mnist: Path | None, budget: Budget) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/nielsen_depth"))
     parser.add_argument("--quick", action="store_true", help="tiny budgets (for tests)")
     parser.add_argument("--seed", type=non_negative, default=0)

@@ -9,7 +9,6 @@ about 1e-16 / h. Writes eps_sweep.png, eps_sweep.json and summary.md into the ou
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
+from minigrad.cli import Parser
 from minigrad.lab.demo import output_folder
 from minigrad.numerical import eps_sweep
 
@@ -97,7 +97,7 @@ def summary(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/numerical_diff"))
     parser.add_argument("--quick", action="store_true", help="fewer step sizes (for tests)")
     args = parser.parse_args(argv)

@@ -10,11 +10,10 @@ second derivative.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 import minigrad as mg
+from minigrad.cli import Parser
 from minigrad.lab import sigmoid_steps
 from minigrad.numerical import central_jacobian
 
@@ -28,7 +27,7 @@ def decomposed(x, w, b):
 
 
 def main(argv: list[str] | None = None) -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv or [])
+    Parser(description=__doc__.splitlines()[0]).parse_args(argv or [])
     mg.set_default_dtype(np.float64)
     x = mg.tensor(1.0, name="x")
     w = mg.tensor(0.0, requires_grad=True, name="w")

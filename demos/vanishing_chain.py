@@ -14,7 +14,6 @@ results.json and summary.md into the output folder.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
+from minigrad.cli import Parser
 from minigrad.lab import plots
 from minigrad.lab.demo import count, non_negative, output_folder
 from minigrad.lab.plots import pyplot as _pyplot
@@ -262,7 +262,7 @@ def summary(stats: dict, exploding: dict, layers: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/vanishing_chain"))
     parser.add_argument("--quick", action="store_true", help="fewer draws (for tests)")
     parser.add_argument("--seed", type=non_negative, default=0)

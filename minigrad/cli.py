@@ -26,7 +26,7 @@ class UsageError(Exception):
     """The command cannot run as asked (exit status 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line: `minigrad check: error: ... (see --help)`."""
 
     def error(self, message: str):
@@ -243,8 +243,8 @@ def tour(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="minigrad", description="minigrad tools")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="minigrad", description="minigrad tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = commands.add_parser("check", help="gradient-check a custom op or a function")
     p.add_argument("target", help="path/to/file.py:MyOp or package.module:function")
     _input_options(p)

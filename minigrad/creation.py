@@ -6,6 +6,7 @@ import numpy as np
 
 from minigrad.dtypes import as_array, check_dtype, get_default_dtype
 from minigrad.tensor import Tensor
+from minigrad.validate import generator
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
@@ -107,7 +108,7 @@ def randn(
     name: str | None = None,
 ) -> Tensor:
     """Standard normal samples drawn from `rng` (no hidden global seed)."""
-    arr = _generator(rng, "randn").standard_normal(_shape(shape, "randn")).astype(_dtype(dtype))
+    arr = generator(rng, "randn").standard_normal(_shape(shape, "randn")).astype(_dtype(dtype))
     return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
@@ -119,17 +120,8 @@ def rand(
     name: str | None = None,
 ) -> Tensor:
     """Uniform samples on [0, 1) drawn from `rng`."""
-    arr = _generator(rng, "rand").random(_shape(shape, "rand")).astype(_dtype(dtype))
+    arr = generator(rng, "rand").random(_shape(shape, "rand")).astype(_dtype(dtype))
     return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
-
-
-def _generator(rng, what: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{what}: rng must be a np.random.Generator (e.g. np.random.default_rng(0)), "
-            f"got {type(rng).__name__}"
-        )
-    return rng
 
 
 def _like_dtype(x, dtype):

@@ -93,15 +93,9 @@ def vjp(f, *primals):
 
     def vjp_fn(cotangent):
         cts = _leaves(cotangent, "vjp: the cotangent", like=out, arrays=True)
-        seeds = []
         for k, (o, ct) in enumerate(zip(outs, cts, strict=True)):
-            shape = np.shape(ct.data if isinstance(ct, Tensor) else ct)
-            if shape != o.shape:
-                raise ValueError(
-                    f"vjp: cotangent {k} has shape {shape} but output {k} has shape {o.shape}; "
-                    "they must be equal"
-                )
-            seeds.append(ct)
+            _same_shape(ct, o, "vjp", f"cotangent {k}", f"output {k}")
+        seeds = cts
         return _release(tuple(_grads(outs, seeds, xs)))
 
     return _release(out), vjp_fn
@@ -164,12 +158,7 @@ def jvp(f, primals, tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     primals = tuple(_as_tensor(p, "jvp", f"primal {k}") for k, p in enumerate(primals))
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-        shape = np.shape(t.data if isinstance(t, Tensor) else t)
-        if shape != p.shape:
-            raise ValueError(
-                f"jvp: tangent {k} has shape {shape} but primal {k} has shape {p.shape}; they "
-                "must be equal"
-            )
+        _same_shape(t, p, "jvp", f"tangent {k}", f"primal {k}")
     with dual_level() as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents, strict=True)]
         out = f(*duals)
@@ -224,11 +213,7 @@ def hvp(f, x, v):
     """The Hessian-vector product H(x) v of a scalar function, forward-over-reverse: one
     forward sweep through the gradient computation, never forming H."""
     x = _as_tensor(x, "hvp", "x")
-    if np.shape(v.data if isinstance(v, Tensor) else v) != x.shape:
-        raise ValueError(
-            f"hvp: v has shape {np.shape(v.data if isinstance(v, Tensor) else v)} but x has "
-            f"shape {x.shape}; they must be equal"
-        )
+    _same_shape(v, x, "hvp", "v", "x")
     return jvp(grad(f), (x,), (v,))[1]
 
 
@@ -358,6 +343,16 @@ def _leads_outside(t: Tensor) -> bool:
         if u._op is None and (_FRESH.get(id(u)) is not u or id(u) in _TRANSFORMS.active):
             return True
     return False
+
+
+def _same_shape(value, like: Tensor, where: str, what: str, other: str) -> None:
+    """A cotangent or tangent must have its output's or primal's shape exactly."""
+    shape = np.shape(value.data if isinstance(value, Tensor) else value)
+    if shape != like.shape:
+        raise ValueError(
+            f"{where}: {what} has shape {shape} but {other} has shape {like.shape}; they must "
+            "be equal"
+        )
 
 
 def _check_function(f, where: str) -> None:

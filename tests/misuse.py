@@ -93,3 +93,14 @@ def grad_of(f, x):
 def matches(pattern: str):
     """A check on text: the regex `pattern` is found in it."""
     return lambda text: re.search(pattern, text, re.S) is not None
+
+
+def cli_error(result, message: str) -> bool:
+    """A check on a finished `minigrad` command: a usage error, exit status 2, one line on
+    stderr matching `message`, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"not one line: {result.stderr}"
+    assert re.search(message, lines[0]), lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    return True

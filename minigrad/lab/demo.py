@@ -7,10 +7,12 @@ import argparse
 import math
 from pathlib import Path
 
+from minigrad.cli import Parser
+
 
 def demo_parser(name: str, description: str) -> argparse.ArgumentParser:
     """A parser with the options of every MNIST demo; the demo adds its own after."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = Parser(description=description)
     parser.add_argument("--out", type=output_folder, default=Path(f"out/{name}"))
     parser.add_argument("--quick", action="store_true", help="a tiny run (for tests)")
     parser.add_argument("--seed", type=non_negative, default=0)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn, optim, viz
+from minigrad.cli import Parser
 from minigrad.data import shapeset_3x2
 from minigrad.lab.demo import non_negative, output_folder
 from minigrad.lab.seed_graph import sigmoid_steps
@@ -206,7 +206,7 @@ the last to the first layer, and the test error after training on Shapeset-3x2.<
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="minigrad tour", description=__doc__.splitlines()[0])
+    parser = Parser(prog="minigrad tour", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/tour"))
     parser.add_argument("--quick", action="store_true", help="a tiny version (for the tests)")
     parser.add_argument("--seed", type=non_negative, default=0)
