@@ -3,6 +3,7 @@ the lab's instruments, and the demos' and the tour's options."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -58,6 +59,24 @@ def _demo(*argv):
         check=False,
         timeout=120,
     )
+
+
+def _shared_activation():
+    rng = np.random.default_rng(0)
+    act = nn.Tanh()
+    return Monitor(nn.Sequential(nn.Linear(2, 2, rng=rng), act, nn.Linear(2, 2, rng=rng), act))
+
+
+def _stale_parts(tmp):
+    from minigrad.data import mnist
+
+    name = "t10k-labels-idx1-ubyte.gz"
+    dead = tmp / f".{name}.999999999.abc.part"  # no such process
+    mine = tmp / f".{name}.{os.getpid()}.abc.part"  # a download under way in this process
+    dead.write_bytes(b"x")
+    mine.write_bytes(b"x")
+    mnist._remove_stale_parts(tmp, name)
+    return not dead.exists() and mine.exists()
 
 
 CASES = [
@@ -125,6 +144,17 @@ CASES = [
         "saturation must be one of 'logistic', 'tanh', 'softsign'",
     ),
     good("lab/jacobian-eval-mode", _jacobian_in_train_mode, lambda ok: ok),
+    bad(
+        "lab/shared-activation",
+        _shared_activation,
+        ValueError,
+        r"layer '1' is one module used in 2 places \(1, 3\)",
+    ),
+    good(
+        "demo/quickstart",
+        lambda: _demo("run", "quickstart"),
+        lambda r: r.returncode == 0 and "reverse mode:  df/dw = 0.2500" in r.stdout,
+    ),
     good(
         "demo/layers-zero",
         lambda: _demo("run", "vanishing_chain", "--quick", "--layers", "0"),
@@ -151,6 +181,10 @@ CASES = [
         lambda r: cli_error(r, re.escape("it is not a folder")),
     ),
 ]
+
+
+def test_killed_download_leaves_nothing_behind(tmp_path):
+    assert _stale_parts(tmp_path)
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))

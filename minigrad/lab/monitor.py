@@ -72,6 +72,7 @@ class Monitor:
         choice(saturation, SATURATION_KINDS, "Monitor", "saturation")
         self.model, self.saturation_kind = model, saturation
         self.layers = layers if layers is not None else _activations(model)
+        _check_not_shared(model, self.layers)
         self.records = {name: LayerRecord(name) for name in self.layers}
         self.learning_speed: dict[str, list[float]] = {}
         self.weight_grad_norm: dict[str, list[float]] = {}
@@ -125,6 +126,27 @@ class Monitor:
         for h in self._handles:
             h.remove()
         self._handles = []
+
+
+def _check_not_shared(model: Module, layers: dict[str, Module]) -> None:
+    """A module placed in several spots of the model runs several times per forward pass, and
+    its statistics would be those of its last run only: refuse it, saying where it is."""
+    places: dict[int, list[str]] = {}
+    stack = [("", model)]
+    while stack:  # every path, shared modules included (named_modules lists each once)
+        prefix, module = stack.pop()
+        for name, child in module.named_children():
+            path = f"{prefix}.{name}" if prefix else name
+            places.setdefault(id(child), []).append(path)
+            stack.append((path, child))
+    for name, module in layers.items():
+        where = places.get(id(module), [])
+        if len(where) > 1:
+            raise ValueError(
+                f"Monitor: layer {name!r} is one module used in {len(where)} places "
+                f"({', '.join(sorted(where))}), so its statistics would mix its runs; give each "
+                "place its own module (e.g. a new nn.Tanh() per layer)"
+            )
 
 
 def _activations(model: Module) -> dict[str, Module]:
