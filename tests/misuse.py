@@ -5,6 +5,8 @@ result. The tables are in tests/test_misuse_*.py, one per area; ids start with a
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +95,17 @@ def grad_of(f, x):
 def matches(pattern: str):
     """A check on text: the regex `pattern` is found in it."""
     return lambda text: re.search(pattern, text, re.S) is not None
+
+
+def minigrad_command(*argv):
+    """Run `python -m minigrad ARGV...` in a new process; its completed result."""
+    return subprocess.run(
+        [sys.executable, "-m", "minigrad", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def cli_error(result, message: str) -> bool:

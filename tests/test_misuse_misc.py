@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ import minigrad as mg
 from minigrad import nn, numerical
 from minigrad.data import load_mnist
 from minigrad.lab import Monitor, layer_jacobian_singular_values
-from tests.misuse import bad, cli_error, good, ids, run
+from tests.misuse import bad, cli_error, good, ids, minigrad_command, run
 
 
 def _async_decorated():
@@ -49,16 +47,6 @@ def _jacobian_in_train_mode():
     before = block[1].running_mean.data.copy()
     layer_jacobian_singular_values([block], rng.standard_normal((4, 3)))
     return block.training and np.array_equal(block[1].running_mean.data, before)
-
-
-def _demo(*argv):
-    return subprocess.run(
-        [sys.executable, "-m", "minigrad", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def _shared_activation():
@@ -152,32 +140,32 @@ CASES = [
     ),
     good(
         "demo/quickstart",
-        lambda: _demo("run", "quickstart"),
+        lambda: minigrad_command("run", "quickstart"),
         lambda r: r.returncode == 0 and "reverse mode:  df/dw = 0.2500" in r.stdout,
     ),
     good(
         "demo/layers-zero",
-        lambda: _demo("run", "vanishing_chain", "--quick", "--layers", "0"),
+        lambda: minigrad_command("run", "vanishing_chain", "--quick", "--layers", "0"),
         lambda r: cli_error(r, re.escape("--layers: expected a whole number >= 1, got '0'")),
     ),
     good(
         "demo/lr-negative",
-        lambda: _demo("run", "dropout", "--quick", "--lr", "-1"),
+        lambda: minigrad_command("run", "dropout", "--quick", "--lr", "-1"),
         lambda r: cli_error(r, re.escape("--lr: expected a finite number > 0")),
     ),
     good(
         "demo/seed-negative",
-        lambda: _demo("run", "activations", "--seed", "-2"),
+        lambda: minigrad_command("run", "activations", "--seed", "-2"),
         lambda r: cli_error(r, re.escape("--seed: expected a whole number >= 0")),
     ),
     good(
         "demo/level",
-        lambda: _demo("run", "batchnorm", "--quick", "--level", "2"),
+        lambda: minigrad_command("run", "batchnorm", "--quick", "--level", "2"),
         lambda r: cli_error(r, re.escape("--level: expected a number in (0, 1]")),
     ),
     good(
         "tour/out-under-a-file",
-        lambda: _demo("tour", "--out", __file__ + "/report"),
+        lambda: minigrad_command("tour", "--out", __file__ + "/report"),
         lambda r: cli_error(r, re.escape("it is not a folder")),
     ),
 ]

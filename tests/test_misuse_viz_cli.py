@@ -4,8 +4,6 @@ views, and every command's arguments (one-line errors: exit 2 for usage, 1 for f
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn, viz
 from minigrad.cli import main
-from tests.misuse import bad, cli_error, good, ids, leaf, run
+from tests.misuse import bad, cli_error, good, ids, leaf, minigrad_command, run
 
 HOSTILE = [
     '<<IMG SRC="/etc/passwd"/>>',  # an HTML-like label would make dot read the file
@@ -293,33 +291,27 @@ def _cli_cases(tmp):
     cases = [
         good(
             f"cli/usage-{k}-{' '.join(argv[2:] or argv[:1])[:30]}",
-            lambda argv=argv: _cli(argv),
+            lambda argv=argv: minigrad_command(*argv),
             lambda r, m=message: cli_error(r, m),
         )
         for k, (argv, message) in enumerate(usage)
     ]
     cases += [
-        good(f"cli/failed-{k}", lambda argv=argv: _cli(argv), lambda r, m=message: _exit(r, 1, m))
+        good(
+            f"cli/failed-{k}",
+            lambda argv=argv: minigrad_command(*argv),
+            lambda r, m=message: _exit(r, 1, m),
+        )
         for k, (argv, message) in enumerate(failed)
     ]
     cases.append(
         good(
             "cli/passes",
-            lambda: _cli(["check", target]),
+            lambda: minigrad_command("check", target),
             lambda r: _exit(r, 0, "all checks passed"),
         )
     )
     return cases
-
-
-def _cli(argv):
-    return subprocess.run(
-        [sys.executable, "-m", "minigrad", *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def _exit(result, status, message):
