@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.tensor import any_requires_grad, unwrap
+from minigrad.tensor import Tensor
 
 # NumPy functions that read only a tensor's shape: safe whatever the tensor.
 _METADATA = {np.shape, np.ndim, np.size}
@@ -18,6 +18,27 @@ def _has_float(value) -> bool:
     if isinstance(value, tuple | list):
         return any(_has_float(v) for v in value)
     return isinstance(value, float | complex)
+
+
+def any_requires_grad(tree) -> bool:
+    if isinstance(tree, Tensor):
+        return tree._requires_grad
+    if isinstance(tree, tuple | list):
+        return any(any_requires_grad(t) for t in tree)
+    if isinstance(tree, dict):
+        return any(any_requires_grad(t) for t in tree.values())
+    return False
+
+
+def unwrap(tree):
+    """`tree` with every Tensor replaced by its data (for NumPy's own functions)."""
+    if isinstance(tree, Tensor):
+        return tree.data
+    if isinstance(tree, tuple | list):
+        return type(tree)(unwrap(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: unwrap(v) for k, v in tree.items()}
+    return tree
 
 
 def array_function(func, args, kwargs):

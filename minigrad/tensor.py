@@ -50,9 +50,7 @@ class Tensor:
 
     def __array_function__(self, func, types, args, kwargs):
         """NumPy functions (np.sum, np.allclose, ...) on tensors: see `minigrad.interop`."""
-        from minigrad.interop import array_function
-
-        return array_function(func, args, kwargs)
+        return interop.array_function(func, args, kwargs)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self._init(as_array(data, dtype, copy=True), requires_grad, name)
@@ -273,7 +271,7 @@ class Tensor:
                 f"{opname}: in-place change of a dual tensor would leave its "
                 "tangent stale; compute a new tensor instead"
             )
-        if MODE.enabled and (self._requires_grad or any_requires_grad(other)):
+        if MODE.enabled and (self._requires_grad or interop.any_requires_grad(other)):
             form = _OUT_OF_PLACE[opname]
             whose = (
                 "a tensor that requires grad"
@@ -325,7 +323,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """`x[index] = value` in place: not differentiable (build the result with mg.where or
         mg.concatenate instead), allowed on tensors that do not require grad."""
-        index = unwrap(index)
+        index = interop.unwrap(index)
         self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
 
     __iadd__ = add_
@@ -548,27 +546,6 @@ _OUT_OF_PLACE = {
 }
 
 
-def any_requires_grad(tree) -> bool:
-    if isinstance(tree, Tensor):
-        return tree._requires_grad
-    if isinstance(tree, tuple | list):
-        return any(any_requires_grad(t) for t in tree)
-    if isinstance(tree, dict):
-        return any(any_requires_grad(t) for t in tree.values())
-    return False
-
-
-def unwrap(tree):
-    """`tree` with every Tensor replaced by its data (for NumPy's own functions)."""
-    if isinstance(tree, Tensor):
-        return tree.data
-    if isinstance(tree, tuple | list):
-        return type(tree)(unwrap(t) for t in tree)
-    if isinstance(tree, dict):
-        return {k: unwrap(v) for k, v in tree.items()}
-    return tree
-
-
 class _HookHandle:
     def __init__(self, hooks: list, hook) -> None:
         self._hooks, self._hook = hooks, hook
@@ -579,3 +556,4 @@ class _HookHandle:
 
 
 from minigrad import functional as F  # noqa: E402  (functional builds on Tensor)
+from minigrad import interop  # noqa: E402
