@@ -32,6 +32,12 @@ def float_for(dtype) -> np.dtype:
     return dtype if dtype.kind == "f" else np.exp(np.zeros((), dtype)).dtype
 
 
+def floating(x):
+    """`x` (an array or a Tensor) as is if it is float, else converted to `float_for` its
+    dtype: functions that negate or subtract before exponentiating would wrap integers around."""
+    return x if x.dtype.kind == "f" else x.astype(float_for(x.dtype))
+
+
 #: The dtype kinds a tensor may hold: bool, signed and unsigned integers, floats.
 KINDS = "biuf"
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from minigrad.creation import ones_like, zeros_like  # noqa: F401 (part of the xp namespace)
-from minigrad.dtypes import as_array, float_for
+from minigrad.dtypes import as_array, floating
 from minigrad.ops.elementwise import (
     Abs,
     Add,
@@ -38,7 +38,7 @@ from minigrad.ops.linalg import Einsum, MatMul
 from minigrad.ops.reduce import LogSoftmax, Max, Min, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
 from minigrad.tensor import Tensor
-from minigrad.validate import integer, ints
+from minigrad.validate import integer, ints, restated
 
 _SCALARS = (int, float, bool, np.ndarray, np.generic)
 
@@ -160,10 +160,9 @@ def _constant(fn, *xs) -> Tensor:
     try:
         return Tensor._make(np.asarray(fn(*arrays)), None)
     except (TypeError, ValueError) as err:
-        kind = TypeError if isinstance(err, TypeError) else ValueError
         name = getattr(fn, "__name__", "function")
         shapes = ", ".join(str(a.shape) for a in arrays)
-        raise kind(f"{name}: {err}; input shapes {shapes}") from None
+        raise restated(err, f"{name}: {err}; input shapes {shapes}") from None
 
 
 def less(x, y) -> Tensor:
@@ -287,8 +286,7 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
     """log(sum(exp(x))), stable for large |x|: the max is subtracted first. Over an empty
     axis it is log(0) = -inf, as SciPy's."""
     x = _tensor(x)
-    if x.dtype.kind != "f":  # integers: subtracting the max would wrap around
-        x = astype(x, float_for(x.dtype))
+    x = floating(x)
     axes = normalize_axis(axis, x.ndim, "logsumexp")
     m = _stop_max(x, axes)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for empty axes

@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.autodiff.mode import MODE
 from minigrad.dtypes import as_array
+from minigrad.validate import flag, restated
 
 # Creation order: a tensor's number exceeds its inputs', which orders the backward sweep.
 _SEQUENCE = itertools.count()
@@ -99,10 +100,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(
-                f"requires_grad must be True or False, got {type(value).__name__} {value!r:.40}"
-            )
+        value = flag(value, "Tensor", "requires_grad")
         if self._op is not None:
             raise RuntimeError(
                 "requires_grad can only be changed on leaf tensors; this one was computed by "
@@ -288,10 +286,10 @@ class Tensor:
         try:
             fn(self.data, value)
         except (ValueError, TypeError) as err:
-            kind = TypeError if isinstance(err, TypeError) else ValueError
-            raise kind(
+            raise restated(
+                err,
                 f"{opname}: {err}; tensor shape {self.shape} and dtype {self.dtype}, other "
-                f"shape {np.shape(value)}"
+                f"shape {np.shape(value)}",
             ) from None
         with _IN_PLACE_LOCK:
             IN_PLACE_CHANGES[0] += 1

@@ -12,6 +12,13 @@ import numbers
 import numpy as np
 
 
+def restated(err: Exception, message: str) -> Exception:
+    """An error of `err`'s basic kind (TypeError, IndexError or ValueError) saying `message`:
+    NumPy's own errors, reraised with the op, the shapes or the dtypes in front."""
+    kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(err, k))
+    return kind(message)
+
+
 def ints(values, where: str, what: str) -> tuple[int, ...]:
     """An int or a sequence of ints (Python or NumPy; not bool, not float) as a tuple."""
     items = (values,) if isinstance(values, int | np.integer) else values

@@ -12,6 +12,7 @@ from minigrad.autodiff.forward import FORWARD, OPEN_LEVELS, apply_dual
 from minigrad.autodiff.mode import MODE, OFF
 from minigrad.dtypes import KINDS, as_array
 from minigrad.tensor import IN_PLACE_CHANGES, Tensor
+from minigrad.validate import restated
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
 _SCALARS = frozenset((float, int, bool))
@@ -89,8 +90,7 @@ class Primitive:
         try:
             out = self.forward(*args)
         except (ValueError, TypeError, IndexError) as err:
-            kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(err, k))
-            raise kind(f"{self.name}: {err}; input shapes {_shapes(args)}") from None
+            raise restated(err, f"{self.name}: {err}; input shapes {_shapes(args)}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if not tensors:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from minigrad import functional as F
-from minigrad.dtypes import float_for
+from minigrad.dtypes import floating
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 from minigrad.validate import integer
@@ -86,9 +86,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
 def softplus(x) -> Tensor:
     """log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)): stable for large |x|;
     derivative sigmoid(x) (also 1/2 at 0, thanks to maximum splitting ties)."""
-    x = _t(x)
-    if x.dtype.kind != "f":  # -|x| would wrap around for unsigned integers
-        x = x.astype(float_for(x.dtype))
+    x = floating(_t(x))
     return F.maximum(x, 0.0) + F.log1p(F.exp(-F.abs(x)))
 
 

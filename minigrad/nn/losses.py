@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as F
-from minigrad.dtypes import check_dtype, float_for
+from minigrad.dtypes import check_dtype, float_for, floating
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 from minigrad.validate import choice, integer, number
@@ -84,8 +84,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") ->
     """-[y log s(z) + (1 - y) log(1 - s(z))] for s the logistic, computed stably as
     max(z, 0) - z y + log(1 + exp(-|z|))."""
     z, target = _prediction(logits, target, reduction, "binary_cross_entropy_with_logits")
-    if z.dtype.kind != "f":  # -|z| would wrap around for unsigned integers
-        z = z.astype(float_for(z.dtype))
+    z = floating(z)
     loss = F.maximum(z, 0.0) - z * target + F.log1p(F.exp(-F.abs(z)))
     return _reduce(loss, reduction)
 

@@ -142,7 +142,11 @@ class Module:
     # -- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer, by dotted name."""
-        return {n: t.data.copy() for n, t in [*self.named_parameters(), *self.named_buffers()]}
+        return {n: t.data.copy() for n, t in self._state_tensors().items()}
+
+    def _state_tensors(self) -> dict[str, Tensor]:
+        """Every parameter and buffer itself (not a copy), by dotted name."""
+        return dict([*self.named_parameters(), *self.named_buffers()])
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
         """Copy `state` into the parameters and buffers in place. Everything is checked first
@@ -150,7 +154,7 @@ class Module:
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state).__name__}")
         flag(strict, "load_state_dict", "strict")
-        own = dict([*self.named_parameters(), *self.named_buffers()])
+        own = self._state_tensors()
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if strict and (missing or unexpected):
             raise KeyError(
@@ -175,7 +179,8 @@ class Module:
     def load(self, path, strict: bool = True) -> None:
         """Load a state written by `save` (the same path, with or without `.npz`). Member
         names and array headers are checked before any data is read."""
-        self.load_state_dict(read_state(npz_path(path), self.state_dict(), strict), strict)
+        own = {name: t.data for name, t in self._state_tensors().items()}
+        self.load_state_dict(read_state(npz_path(path), own, strict), strict)
 
     def __repr__(self) -> str:
         children = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self.named_children()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
-from minigrad.dtypes import float_for
+from minigrad.dtypes import floating
 
 
 class Add(Primitive):
@@ -240,8 +240,7 @@ class Sigmoid(Primitive):
     def forward(self, x):
         if type(x) is not np.ndarray:
             x = np.asarray(x)
-        if x.dtype.kind != "f":  # -x would wrap around for unsigned integers
-            x = x.astype(float_for(x.dtype))
+        x = floating(x)
         with np.errstate(over="ignore"):
             return 1 / (1 + np.exp(np.negative(x)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
-from minigrad.dtypes import float_for
+from minigrad.dtypes import floating
 from minigrad.validate import ints
 
 
@@ -116,9 +116,7 @@ class LogSoftmax(Primitive):
         self.axis = axis
 
     def forward(self, x):
-        x = np.asarray(x)
-        if x.dtype.kind != "f":  # integers: subtracting the max would wrap around
-            x = x.astype(float_for(x.dtype))
+        x = floating(np.asarray(x))
         if x.shape[self.axis] == 0:
             return x.copy()  # nothing to normalise
         z = x - np.max(x, axis=self.axis, keepdims=True)
