@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.cli import Parser
-from minigrad.lab.demo import non_negative, output_folder
+from minigrad.cli import Parser, non_negative
+from minigrad.lab.demo import output_folder
 from minigrad.lab.plots import pyplot as _pyplot
 
 LEAK, PRELU_A, ELU_ALPHA = 0.01, 0.25, 1.0

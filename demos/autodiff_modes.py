@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import viz
-from minigrad.cli import Parser
+from minigrad.cli import Parser, non_negative
 from minigrad.lab import sigmoid_steps
-from minigrad.lab.demo import non_negative, output_folder
+from minigrad.lab.demo import output_folder
 from minigrad.numerical import central_jacobian
 from minigrad.viz.graph import backward_values, collect, forward_values, local_derivatives
 

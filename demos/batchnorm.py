@@ -30,8 +30,9 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.cli import count, non_negative, positive
 from minigrad.data import batches, load_mnist
-from minigrad.lab.demo import count, demo_parser, fill_defaults, fraction, non_negative, positive
+from minigrad.lab.demo import demo_parser, fill_defaults, fraction
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 

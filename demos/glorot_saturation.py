@@ -22,10 +22,10 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import lab, nn, optim
-from minigrad.cli import Parser
+from minigrad.cli import Parser, count, non_negative
 from minigrad.data import load_mnist, shapeset_3x2
 from minigrad.lab import plots
-from minigrad.lab.demo import count, non_negative, output_folder
+from minigrad.lab.demo import output_folder
 
 ACTIVATIONS = {
     "sigmoid": (nn.Sigmoid, "logistic"),

@@ -31,8 +31,9 @@ import numpy as np
 from tqdm import tqdm
 
 from minigrad import nn, optim
+from minigrad.cli import count
 from minigrad.data import load_mnist
-from minigrad.lab.demo import count, demo_parser, fill_defaults
+from minigrad.lab.demo import demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate, fit, format_table, grid_search, random_search
 

@@ -36,9 +36,10 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.cli import count
 from minigrad.data import batches, load_mnist
 from minigrad.lab import Monitor
-from minigrad.lab.demo import count, demo_parser, fill_defaults
+from minigrad.lab.demo import demo_parser, fill_defaults
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.training import evaluate
 

@@ -14,8 +14,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn, viz
-from minigrad.cli import Parser
-from minigrad.lab.demo import count, output_folder
+from minigrad.cli import Parser, count
+from minigrad.lab.demo import output_folder
 
 
 def build(depth: int, width: int = 32, seed: int = 0):

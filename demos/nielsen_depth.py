@@ -21,10 +21,10 @@ import numpy as np
 from tqdm import tqdm
 
 from minigrad import nn, optim
-from minigrad.cli import Parser
+from minigrad.cli import Parser, count, non_negative
 from minigrad.data import load_mnist
 from minigrad.lab import learning_speed
-from minigrad.lab.demo import count, non_negative, output_folder
+from minigrad.lab.demo import output_folder
 from minigrad.lab.plots import curves
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.tensor import Tensor

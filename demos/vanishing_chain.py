@@ -21,9 +21,9 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
-from minigrad.cli import Parser
+from minigrad.cli import Parser, count, non_negative
 from minigrad.lab import plots
-from minigrad.lab.demo import count, non_negative, output_folder
+from minigrad.lab.demo import output_folder
 from minigrad.lab.plots import pyplot as _pyplot
 
 TARGET = 0.0  # y: the cost is (a_L - y)^2 / 2, so dC/da_L = a_L - y

@@ -83,7 +83,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-def _finite(text: str) -> float:
+# Argument types (also the demos' and the tour's): a bad value is a one-line error.
+def finite(text: str) -> float:
+    """A finite number."""
     try:
         value = float(text)
     except ValueError:
@@ -93,20 +95,23 @@ def _finite(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> float:
-    value = _finite(text)
+def positive(text: str) -> float:
+    """A rate, a size or a step: a finite number > 0."""
+    value = finite(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
 
 
-def _count(text: str) -> int:
+def count(text: str) -> int:
+    """A count of trials, steps, units, layers or images: a whole number >= 1."""
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return int(text)
 
 
-def _seed(text: str) -> int:
+def non_negative(text: str) -> int:
+    """A random seed or an index: a whole number >= 0."""
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return int(text)
@@ -248,8 +253,8 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="gradient-check a custom op or a function")
     p.add_argument("target", help="path/to/file.py:MyOp or package.module:function")
     _input_options(p)
-    p.add_argument("--trials", type=_count, default=3, help="random inputs per shape set")
-    p.add_argument("--eps", type=_positive, default=1e-6, help="finite-difference step (> 0)")
+    p.add_argument("--trials", type=count, default=3, help="random inputs per shape set")
+    p.add_argument("--eps", type=positive, default=1e-6, help="finite-difference step (> 0)")
     p.add_argument("--modes", nargs="+", choices=["rev", "fwd"])
     p.add_argument("--fast", action="store_true", help="compare random projections first")
     p.add_argument("--second-order", action="store_true", help="also run gradgradcheck")
@@ -283,9 +288,9 @@ def _input_options(p: argparse.ArgumentParser, repeat: bool = True) -> None:
         metavar="SHAPE",
         help=help_text,
     )
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--low", type=_finite, default=-2.0, help="inputs are uniform in [low, high]")
-    p.add_argument("--high", type=_finite, default=2.0)
+    p.add_argument("--seed", type=non_negative, default=0)
+    p.add_argument("--low", type=finite, default=-2.0, help="inputs are uniform in [low, high]")
+    p.add_argument("--high", type=finite, default=2.0)
 
 
 def main(argv: list[str] | None = None) -> int:

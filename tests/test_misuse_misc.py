@@ -151,7 +151,7 @@ CASES = [
     good(
         "demo/lr-negative",
         lambda: minigrad_command("run", "dropout", "--quick", "--lr", "-1"),
-        lambda r: cli_error(r, re.escape("--lr: expected a finite number > 0")),
+        lambda r: cli_error(r, re.escape("--lr: expected a number > 0, got '-1'")),
     ),
     good(
         "demo/seed-negative",

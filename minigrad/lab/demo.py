@@ -4,10 +4,9 @@ defaults depend on --quick."""
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
-from minigrad.cli import Parser
+from minigrad.cli import Parser, non_negative, positive
 
 
 def demo_parser(name: str, description: str) -> argparse.ArgumentParser:
@@ -26,35 +25,6 @@ def fill_defaults(args: argparse.Namespace, quick: dict, full: dict) -> argparse
         if getattr(args, key) is None:
             setattr(args, key, value)
     return args
-
-
-# Argument types for the demos' options: a bad value is a one-line argparse error, not a
-# traceback after minutes of work.
-def _whole(text: str, low: int) -> int:
-    if not text.strip().lstrip("-").isdigit() or int(text) < low:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {text!r}")
-    return int(text)
-
-
-def count(text: str) -> int:
-    """A count of steps, units, layers or images: a whole number >= 1."""
-    return _whole(text, 1)
-
-
-def non_negative(text: str) -> int:
-    """A random seed or an index: a whole number >= 0."""
-    return _whole(text, 0)
-
-
-def positive(text: str) -> float:
-    """A rate or a size: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
 
 
 def fraction(text: str) -> float:

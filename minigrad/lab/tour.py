@@ -18,9 +18,9 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import nn, optim, viz
-from minigrad.cli import Parser
+from minigrad.cli import Parser, non_negative
 from minigrad.data import shapeset_3x2
-from minigrad.lab.demo import non_negative, output_folder
+from minigrad.lab.demo import output_folder
 from minigrad.lab.seed_graph import sigmoid_steps
 
 
