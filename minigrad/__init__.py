@@ -9,7 +9,13 @@ tensor(8.)
 """
 
 from minigrad.tensor import Tensor  # noqa: I001 (first: the modules below build on it)
-from minigrad.autodiff.mode import enable_grad, is_grad_enabled, no_grad
+from minigrad.autodiff.mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from minigrad.creation import (
     arange,
     eye,
@@ -75,6 +81,7 @@ from minigrad.functional import (
     split,
     sqrt,
     squeeze,
+    stop_gradient,
     stack,
     std,
     subtract,
@@ -85,6 +92,8 @@ from minigrad.functional import (
     var,
     where,
 )
+from minigrad.linalg import dot, outer, vdot
+from minigrad.logic import allclose, isclose
 from minigrad.function import Function
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import PRIMITIVES, Primitive
@@ -101,13 +110,23 @@ from minigrad.transforms import (
     vjp,
 )
 
-from minigrad import nn, optim  # noqa: E402 (they build on everything above)
+from minigrad import autograd, linalg, nn, optim  # noqa: E402 (they build on everything above)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "autograd",
+    "linalg",
     "nn",
     "optim",
+    "allclose",
+    "dot",
+    "inference_mode",
+    "isclose",
+    "outer",
+    "set_grad_enabled",
+    "stop_gradient",
+    "vdot",
     "GradcheckError",
     "gradcheck",
     "gradgradcheck",

@@ -34,11 +34,10 @@ from minigrad.ops.elementwise import (
     Tanh,
     Where,
 )
-from minigrad.ops.linalg import Einsum, MatMul
 from minigrad.ops.reduce import LogSoftmax, Max, Min, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
 from minigrad.tensor import Tensor
-from minigrad.validate import integer, ints, restated
+from minigrad.validate import integer, ints
 
 _SCALARS = (int, float, bool, np.ndarray, np.generic)
 
@@ -150,72 +149,14 @@ def where(condition, x, y) -> Tensor:
     return _apply(Where(), condition, x, y)
 
 
+def stop_gradient(x) -> Tensor:
+    """x as a constant: no derivative flows through it, in either mode or any transform
+    (JAX's `lax.stop_gradient`; PyTorch's `x.detach()`)."""
+    return x.detach() if isinstance(x, Tensor) else Tensor(x)
+
+
 def astype(x, dtype) -> Tensor:
     return _apply(AsType(dtype), x)
-
-
-# -- not differentiable: results never require grad ---------------------------------------
-def _constant(fn, *xs) -> Tensor:
-    arrays = [np.asarray(_operand(x)) for x in xs]
-    try:
-        return Tensor._make(np.asarray(fn(*arrays)), None)
-    except (TypeError, ValueError) as err:
-        name = getattr(fn, "__name__", "function")
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        raise restated(err, f"{name}: {err}; input shapes {shapes}") from None
-
-
-def less(x, y) -> Tensor:
-    return _constant(np.less, x, y)
-
-
-def less_equal(x, y) -> Tensor:
-    return _constant(np.less_equal, x, y)
-
-
-def greater(x, y) -> Tensor:
-    return _constant(np.greater, x, y)
-
-
-def greater_equal(x, y) -> Tensor:
-    return _constant(np.greater_equal, x, y)
-
-
-def equal(x, y) -> Tensor:
-    return _constant(np.equal, x, y)
-
-
-def not_equal(x, y) -> Tensor:
-    return _constant(np.not_equal, x, y)
-
-
-def logical_and(x, y) -> Tensor:
-    return _constant(np.logical_and, x, y)
-
-
-def logical_or(x, y) -> Tensor:
-    return _constant(np.logical_or, x, y)
-
-
-def logical_not(x) -> Tensor:
-    return _constant(np.logical_not, x)
-
-
-def isfinite(x) -> Tensor:
-    return _constant(np.isfinite, x)
-
-
-def sign(x) -> Tensor:
-    """-1, 0 or 1. Its derivative is 0 wherever it exists, so it is a constant here."""
-    return _constant(np.sign, x)
-
-
-def argmax(x, axis=None, keepdims=False) -> Tensor:
-    return _constant(lambda a: np.argmax(a, axis=axis, keepdims=keepdims), x)
-
-
-def argmin(x, axis=None, keepdims=False) -> Tensor:
-    return _constant(lambda a: np.argmin(a, axis=axis, keepdims=keepdims), x)
 
 
 # -- reductions ------------------------------------------------------------------------
@@ -486,24 +427,6 @@ def split(x, indices_or_sections, axis=0) -> list[Tensor]:
     return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-# -- linear algebra --------------------------------------------------------------------
-def matmul(x, y) -> Tensor:
-    """x @ y with NumPy's rules: 1-D operands are vectors, batch dims broadcast."""
-    xs, ys = _shape_of(x), _shape_of(y)
-    if len(xs) >= 2 and len(ys) >= 2:
-        return _apply(MatMul(), x, y)
-    if not xs or not ys:
-        raise ValueError(f"matmul: operands must have at least 1 dimension, got {xs} @ {ys}")
-    if xs[-1] != ys[0 if len(ys) == 1 else -2]:
-        raise ValueError(f"matmul: inner dimensions differ: {xs} @ {ys}")
-    x2 = reshape(x, (1,) + xs) if len(xs) == 1 else x
-    y2 = reshape(y, ys + (1,)) if len(ys) == 1 else y
-    out = _apply(MatMul(), x2, y2)
-    shape = out.shape
-    keep = (() if len(xs) == 1 else shape[-2:-1]) + (() if len(ys) == 1 else shape[-1:])
-    return reshape(out, shape[:-2] + keep)
-
-
 def _dtype_of(x) -> np.dtype:
     return x.data.dtype if isinstance(x, Tensor) else np.result_type(x)
 
@@ -512,6 +435,21 @@ def _shape_of(x) -> tuple[int, ...]:
     return x.data.shape if isinstance(x, Tensor) else np.shape(x)
 
 
-def einsum(subscripts: str, *operands) -> Tensor:
-    """Einstein summation with explicit indices, e.g. `einsum("bij,bjk->bik", a, b)`."""
-    return _apply(Einsum(subscripts), *operands)
+# Not differentiable (comparisons, logic, argmax) and linear algebra live in their own modules;
+# they are part of this namespace too, where the rules look for them (`xp.sign`, `xp.einsum`).
+from minigrad.linalg import einsum, matmul  # noqa: E402, F401
+from minigrad.logic import (  # noqa: E402, F401
+    argmax,
+    argmin,
+    equal,
+    greater,
+    greater_equal,
+    isfinite,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    not_equal,
+    sign,
+)

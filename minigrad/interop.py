@@ -1,32 +1,39 @@
-"""NumPy's functions on tensors (its `__array_function__` protocol): they run on the data, and
-a float result computed from a tensor that requires grad is refused, since it would silently
-drop the gradient (minigrad's function of the same name records it instead)."""
+"""NumPy's own functions on tensors, through NumPy's dispatch protocols (`__array_ufunc__` and
+`__array_function__`).
+
+- A NumPy function that minigrad has (`np.exp`, `np.tanh`, `np.sum`, `np.dot`, ... see
+  `_UFUNCS` and `_FUNCTIONS`) runs as minigrad's, so it is recorded: plain NumPy code such as
+  `lambda x: np.sum(np.tanh(x) ** 2)` is differentiable unchanged, in both modes.
+- Any other NumPy function runs on the data. Where a derivative would have to flow through it
+  (an operand requires grad with grad mode on, or is a dual), a float result would silently
+  drop it, so it raises instead, naming the function.
+- Ufuncs give tensors, as minigrad's functions do; other NumPy functions without a minigrad
+  counterpart give NumPy's result. A ufunc writing into a NumPy array (`out=`, as in
+  `p.data += -0.1 * p.grad`) computes on the data; into a tensor, it is an in-place change
+  (minigrad/inplace.py).
+"""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
+from minigrad.autodiff.mode import MODE
 from minigrad.tensor import Tensor
 
 # NumPy functions that read only a tensor's shape: safe whatever the tensor.
 _METADATA = {np.shape, np.ndim, np.size}
 
 
-def _has_float(value) -> bool:
-    if isinstance(value, np.ndarray | np.generic):
-        return value.dtype.kind in "fc"
-    if isinstance(value, tuple | list):
-        return any(_has_float(v) for v in value)
-    return isinstance(value, float | complex)
-
-
-def any_requires_grad(tree) -> bool:
+def differentiable(tree) -> bool:
+    """Whether a derivative flows through `tree` (a tensor, or tuples/lists/dicts of them)."""
     if isinstance(tree, Tensor):
-        return tree._requires_grad
+        return tree._is_dual or (tree._requires_grad and MODE.enabled)
     if isinstance(tree, tuple | list):
-        return any(any_requires_grad(t) for t in tree)
+        return any(differentiable(t) for t in tree)
     if isinstance(tree, dict):
-        return any(any_requires_grad(t) for t in tree.values())
+        return any(differentiable(t) for t in tree.values())
     return False
 
 
@@ -41,17 +48,200 @@ def unwrap(tree):
     return tree
 
 
+def _has_float(value) -> bool:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.dtype.kind in "fc"
+    if isinstance(value, tuple | list):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, float | complex)
+
+
+def _refuse(name: str, why: str = "minigrad cannot differentiate it") -> TypeError:
+    return TypeError(
+        f"np.{name} on a tensor that requires grad: {why}, and its result would silently drop "
+        f"the gradient. Write it with minigrad's operations, or apply np.{name} to x.detach() "
+        "if you mean a constant"
+    )
+
+
+# -- ufuncs (np.exp, np.add, ..., and the operators of NumPy arrays) -------------------------
+def array_ufunc(ufunc, method: str, inputs, kwargs):
+    if not _UFUNCS:
+        load_tables()
+    name = ufunc.__name__
+    out = kwargs.get("out")
+    if out is not None:
+        return _into(ufunc, method, inputs, kwargs, out)
+    own = _UFUNCS.get(ufunc)
+    if method == "reduce" and ufunc in _REDUCTIONS:
+        own, inputs, kwargs = _as_reduction(ufunc, inputs, kwargs)
+    elif method != "__call__":
+        own = None
+    if own is not None and not kwargs:
+        return own(*inputs)
+    result = getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs))
+    if differentiable(inputs) and _has_float(result):
+        raise _refuse(
+            name if method == "__call__" else f"{name}.{method}",
+            "minigrad cannot differentiate it"
+            + (" with these keyword arguments" if own is not None else ""),
+        )
+    if isinstance(result, tuple):
+        return tuple(Tensor._make(np.asarray(r), None) for r in result)
+    return None if result is None else Tensor._make(np.asarray(result), None)
+
+
+def _as_reduction(ufunc, inputs, kwargs):
+    """np.add.reduce(x, axis=0, keepdims=False) and friends as minigrad's reductions."""
+    kwargs = dict(kwargs)
+    axis = kwargs.pop("axis", inputs[1] if len(inputs) > 1 else 0)
+    keepdims = kwargs.pop("keepdims", False)
+    own = _REDUCTIONS[ufunc]
+    return (lambda x: own(x, axis, keepdims)), inputs[:1], kwargs
+
+
+def _into(ufunc, method: str, inputs, kwargs, out):
+    """A ufunc with `out=`: into a tensor, an in-place change; into an array, on the data."""
+    outs = out if isinstance(out, tuple) else (out,)
+    name = ufunc.__name__
+    tensors = [o for o in outs if isinstance(o, Tensor)]
+    rest = {k: v for k, v in kwargs.items() if k != "out"}
+    if tensors:
+        if len(outs) != 1 or method != "__call__":
+            raise TypeError(f"np.{name}: out= with tensors takes exactly one tensor")
+        from minigrad import inplace
+
+        def run(data, _):
+            ufunc(*unwrap(inputs), out=data, **unwrap(rest))
+
+        inplace.change(tensors[0], f"np.{name}(..., out=x)", inputs, run)
+        return tensors[0]
+    if differentiable(inputs):
+        raise _refuse(name, "writing the result into a NumPy array (out=) cannot be recorded")
+    getattr(ufunc, method)(*unwrap(inputs), out=outs, **unwrap(rest))
+    return outs[0] if len(outs) == 1 else outs
+
+
+# -- other NumPy functions (np.sum, np.concatenate, np.linalg.norm, ...) ------------------------
 def array_function(func, args, kwargs):
     if func in _METADATA:
         return func(*unwrap(args), **kwargs)
+    if not _FUNCTIONS:
+        load_tables()
+    own = _FUNCTIONS.get(func)
+    if own is not None and _binds(own, args, kwargs):
+        return own(*args, **kwargs)
     result = func(*unwrap(args), **unwrap(kwargs))
-    if not _has_float(result) or not any_requires_grad((args, kwargs)):
-        return result
-    from minigrad import functional
+    if _has_float(result) and differentiable((args, kwargs)):
+        raise _refuse(
+            func.__name__,
+            f"minigrad's {func.__name__} does not take these arguments"
+            if own is not None
+            else "minigrad cannot differentiate it",
+        )
+    return result
 
-    name = func.__name__
-    own = f"mg.{name}" if hasattr(functional, name) else "minigrad operations"
-    raise TypeError(
-        f"np.{name} on a tensor that requires grad would drop its gradient; use {own} "
-        f"instead (they are recorded), or np.{name} on x.detach() for a constant"
-    )
+
+_SIGNATURES: dict = {}
+
+
+def _binds(fn, args, kwargs) -> bool:
+    signature = _SIGNATURES.get(fn)
+    if signature is None:
+        signature = _SIGNATURES[fn] = inspect.signature(fn)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+def _tables():
+    from minigrad import creation, linalg, logic
+    from minigrad import functional as F
+
+    ufuncs = {
+        np.add: F.add,
+        np.subtract: F.subtract,
+        np.multiply: F.multiply,
+        np.divide: F.divide,
+        np.power: F.power,
+        np.negative: F.negative,
+        np.positive: lambda x: F.astype(x, np.result_type(unwrap(x))),
+        np.absolute: F.abs,
+        np.fabs: F.abs,
+        np.exp: F.exp,
+        np.log: F.log,
+        np.log1p: F.log1p,
+        np.sqrt: F.sqrt,
+        np.square: lambda x: F.multiply(x, x),
+        np.reciprocal: lambda x: F.divide(1, x),
+        np.sin: F.sin,
+        np.cos: F.cos,
+        np.tan: lambda x: F.divide(F.sin(x), F.cos(x)),
+        np.tanh: F.tanh,
+        np.maximum: F.maximum,
+        np.minimum: F.minimum,
+        np.matmul: linalg.matmul,
+        np.sign: logic.sign,
+        np.less: logic.less,
+        np.less_equal: logic.less_equal,
+        np.greater: logic.greater,
+        np.greater_equal: logic.greater_equal,
+        np.equal: logic.equal,
+        np.not_equal: logic.not_equal,
+        np.logical_and: logic.logical_and,
+        np.logical_or: logic.logical_or,
+        np.logical_not: logic.logical_not,
+        np.isfinite: logic.isfinite,
+    }
+    reductions = {np.add: F.sum, np.multiply: F.prod, np.maximum: F.max, np.minimum: F.min}
+    functions = {
+        np.sum: F.sum,
+        np.mean: F.mean,
+        np.var: F.var,
+        np.std: F.std,
+        np.max: F.max,
+        np.amax: F.max,
+        np.min: F.min,
+        np.amin: F.min,
+        np.prod: F.prod,
+        np.argmax: logic.argmax,
+        np.argmin: logic.argmin,
+        np.all: logic.all,
+        np.any: logic.any,
+        np.isclose: logic.isclose,
+        np.allclose: logic.allclose,
+        np.reshape: F.reshape,
+        np.ravel: F.flatten,
+        np.transpose: F.transpose,
+        np.swapaxes: F.swapaxes,
+        np.squeeze: F.squeeze,
+        np.expand_dims: F.expand_dims,
+        np.broadcast_to: F.broadcast_to,
+        np.concatenate: F.concatenate,
+        np.stack: F.stack,
+        np.split: F.split,
+        np.where: F.where,
+        np.clip: F.clip,
+        np.einsum: linalg.einsum,
+        np.dot: linalg.dot,
+        np.vdot: linalg.vdot,
+        np.outer: linalg.outer,
+        np.linalg.norm: linalg.norm,
+        np.zeros_like: creation.zeros_like,
+        np.ones_like: creation.ones_like,
+        np.full_like: creation.full_like,
+    }
+    return ufuncs, reductions, functions
+
+
+_UFUNCS, _REDUCTIONS, _FUNCTIONS = {}, {}, {}
+
+
+def load_tables() -> None:
+    """Fill the tables (once minigrad's modules are all imported)."""
+    ufuncs, reductions, functions = _tables()
+    _UFUNCS.update(ufuncs)
+    _REDUCTIONS.update(reductions)
+    _FUNCTIONS.update(functions)

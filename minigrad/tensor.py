@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import threading
+import warnings
 
 import numpy as np
 
-from minigrad.autodiff.mode import MODE
 from minigrad.dtypes import as_array
-from minigrad.validate import flag, restated
+from minigrad.validate import flag
 
 # Creation order: a tensor's number exceeds its inputs', which orders the backward sweep.
 _SEQUENCE = itertools.count()
-# In-place changes so far, in all tensors. A recorded op notes this count; a tensor's version
-# counter [version, count at its last change] tells whether it changed after that op ran.
-IN_PLACE_CHANGES = [0]
-_IN_PLACE_LOCK = threading.Lock()  # threads may change tensors in place concurrently
 
 
 class Tensor:
@@ -45,16 +40,26 @@ class Tensor:
         "__weakref__",
     )
 
-    # NumPy defers to Tensor's reflected operators (ndarray * Tensor -> Tensor.__rmul__).
-    __array_ufunc__ = None
     _is_dual = False  # forward mode's Dual sets this
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufuncs (np.exp, ndarray + Tensor, ...) on tensors: see `minigrad.interop`."""
+        return interop.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         """NumPy functions (np.sum, np.allclose, ...) on tensors: see `minigrad.interop`."""
         return interop.array_function(func, args, kwargs)
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
-        self._init(as_array(data, dtype, copy=True), requires_grad, name)
+    def __init__(
+        self,
+        data,
+        dtype=None,
+        requires_grad: bool = False,
+        name: str | None = None,
+        *,
+        label: str | None = None,
+    ):
+        self._init(as_array(data, dtype, copy=True), requires_grad, either_name(name, label))
 
     @classmethod
     def _leaf(cls, data: np.ndarray, requires_grad: bool = False, name: str | None = None):
@@ -71,7 +76,7 @@ class Tensor:
         self.name = name
         self._requires_grad = False
         self._op = None
-        self._vc = [0, 0]
+        self._vc = [0, 0, False]
         self._hooks = None
         self._retains_grad = False
         self._seq = next(_SEQUENCE)
@@ -87,7 +92,7 @@ class Tensor:
         t.name = None
         t._requires_grad = op is not None
         t._op = op
-        t._vc = [0, 0]
+        t._vc = [0, 0, False]
         t._hooks = None
         t._retains_grad = False
         t._seq = next(_SEQUENCE)
@@ -120,6 +125,14 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        if self._grad is None and self._op is not None and not self._retains_grad:
+            warnings.warn(
+                f"reading .grad of a tensor computed by `{self._op.name}` (not a leaf): "
+                "backward() fills .grad only for leaves, so it is None. Call .retain_grad() on "
+                "it before backward() to keep its gradient, or read the leaf's .grad",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._grad
 
     @grad.setter
@@ -127,10 +140,14 @@ class Tensor:
         if value is None:
             self._grad = None
             return
+        if isinstance(value, int | float | np.number) and value == 0 and type(value) is not bool:
+            # micrograd's `p.grad = 0.0`
+            self._grad = Tensor._make(np.zeros_like(self.data), None)
+            return
         if not isinstance(value, Tensor | np.ndarray):
             raise TypeError(
-                f"grad: assign None (to reset it, as zero_grad() does) or a Tensor of shape "
-                f"{self.shape}, not {type(value).__name__} {value!r:.40}"
+                f"grad: assign None (to reset it, as zero_grad() does), 0 (zeros) or a Tensor of "
+                f"shape {self.shape}, not {type(value).__name__} {value!r:.40}"
             )
         if value.shape != self.shape or value.dtype != self.dtype:
             raise ValueError(
@@ -138,6 +155,25 @@ class Tensor:
                 f"{self.dtype}, got shape {value.shape} and dtype {value.dtype}"
             )
         self._grad = value if isinstance(value, Tensor) else Tensor(value)
+
+    @property
+    def label(self) -> str | None:
+        """Another name for `name` (micrograd's)."""
+        return self.name
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"Tensor: label must be a str or None, got {type(value).__name__}")
+        self.name = value
+
+    @property
+    def grad_fn(self):
+        """The recorded op that computed this tensor (read only: `.name`, `.inputs`,
+        `.params`), or None for a leaf; follow `.inputs` to walk the graph."""
+        from minigrad.autodiff.graph import OpView
+
+        return None if self._op is None else OpView(self._op)
 
     @property
     def is_leaf(self) -> bool:
@@ -182,12 +218,19 @@ class Tensor:
         return _HookHandle(self._hooks, hook)
 
     def backward(
-        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False
+        self,
+        gradient=None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs=None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics)."""
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (PyTorch semantics); with
+        `inputs` (a tensor or a list of them), into those tensors' `.grad` only."""
         from minigrad.autodiff.reverse import backward
 
-        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+        backward(
+            [self], [gradient], retain_graph=retain_graph, create_graph=create_graph, into=inputs
+        )
 
     # -- array facts ---------------------------------------------------------------------
     @property
@@ -208,6 +251,16 @@ class Tensor:
 
     def item(self):
         return self.data.item()
+
+    def __format__(self, spec: str) -> str:
+        """`f"{x:.4f}"`: the number for one-element tensors, else each element formatted."""
+        if not spec:
+            return str(self)
+        if self.size == 1:
+            return format(self.data.item(), spec)
+        each = {"all": lambda v: format(v, spec)}
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", formatter=each)
+        return f"tensor({body})"
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared, not copied)."""
@@ -262,72 +315,45 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
-    # -- in-place (optimisers): bump the version counter -----------------------------------
-    def _inplace(self, opname: str, fn, other) -> Tensor:
-        if self._is_dual:
-            raise RuntimeError(
-                f"{opname}: in-place change of a dual tensor would leave its "
-                "tangent stale; compute a new tensor instead"
-            )
-        if MODE.enabled and (self._requires_grad or interop.any_requires_grad(other)):
-            form = _OUT_OF_PLACE[opname]
-            whose = (
-                "a tensor that requires grad"
-                if self._requires_grad
-                else ("a tensor with an operand that requires grad")
-            )
-            raise RuntimeError(
-                f"{opname}: changing {whose} in place is not recorded, so gradients would be "
-                f"wrong; write `{form}` instead: a new tensor, recorded (`c += x` becomes "
-                "`c = c + x`). Only to set a parameter's value without recording it, as "
-                "optimisers do, use `with mg.no_grad():`"
-            )
-        value = other.data if isinstance(other, Tensor) else other
-        try:
-            fn(self.data, value)
-        except (ValueError, TypeError) as err:
-            raise restated(
-                err,
-                f"{opname}: {err}; tensor shape {self.shape} and dtype {self.dtype}, other "
-                f"shape {np.shape(value)}",
-            ) from None
-        with _IN_PLACE_LOCK:
-            IN_PLACE_CHANGES[0] += 1
-            self._vc[0] += 1
-            self._vc[1] = IN_PLACE_CHANGES[0]
-        return self
-
+    # -- in place: see minigrad/inplace.py for the rule ---------------------------------
     def add_(self, other) -> Tensor:
-        return self._inplace("add_", np.ndarray.__iadd__, other)
+        return inplace.change(self, "__iadd__", other)
 
     def sub_(self, other) -> Tensor:
-        return self._inplace("sub_", np.ndarray.__isub__, other)
+        return inplace.change(self, "__isub__", other)
 
     def mul_(self, other) -> Tensor:
-        return self._inplace("mul_", np.ndarray.__imul__, other)
+        return inplace.change(self, "__imul__", other)
 
     def div_(self, other) -> Tensor:
-        return self._inplace("div_", np.ndarray.__itruediv__, other)
+        return inplace.change(self, "__itruediv__", other)
 
     def copy_(self, other) -> Tensor:
-        return self._inplace("copy_", np.copyto, other)
+        return inplace.change(self, "copy_", other, np.copyto)
 
     def fill_(self, value) -> Tensor:
-        return self._inplace("fill_", np.copyto, value)
+        return inplace.change(self, "fill_", value, np.copyto)
 
     def zero_(self) -> Tensor:
-        return self.fill_(0)
+        return inplace.change(self, "zero_", 0, np.copyto)
 
     def __setitem__(self, index, value) -> None:
         """`x[index] = value` in place: not differentiable (build the result with mg.where or
         mg.concatenate instead), allowed on tensors that do not require grad."""
         index = interop.unwrap(index)
-        self._inplace("x[index] = value", lambda data, v: data.__setitem__(index, v), value)
+        inplace.change(self, "x[index] = value", value, lambda data, v: data.__setitem__(index, v))
 
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
+    def __iadd__(self, other):
+        return inplace.augmented(self, "+", F.add, "__iadd__", other)
+
+    def __isub__(self, other):
+        return inplace.augmented(self, "-", F.subtract, "__isub__", other)
+
+    def __imul__(self, other):
+        return inplace.augmented(self, "*", F.multiply, "__imul__", other)
+
+    def __itruediv__(self, other):
+        return inplace.augmented(self, "/", F.divide, "__itruediv__", other)
 
     # -- operators -----------------------------------------------------------------------
     def __add__(self, other):
@@ -451,6 +477,12 @@ class Tensor:
     def astype(self, dtype):
         return F.astype(self, dtype)
 
+    def double(self):
+        return F.astype(self, np.float64)
+
+    def float(self):
+        return F.astype(self, np.float32)
+
     def clone(self):
         """A differentiable copy with its own memory."""
         return F.astype(self, self.dtype)
@@ -476,6 +508,15 @@ class Tensor:
 
     def prod(self, axis=None, keepdims=False):
         return F.prod(self, axis, keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        return logic.all(self, axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return logic.any(self, axis, keepdims)
+
+    def norm(self, ord=None, axis=None, keepdims=False):  # noqa: A002 (NumPy's name)
+        return linalg.norm(self, ord, axis, keepdims)
 
     def argmax(self, axis=None, keepdims=False):
         return F.argmax(self, axis, keepdims)
@@ -532,16 +573,13 @@ class Tensor:
         return F.matmul(self, other)
 
 
-# What to write instead of each in-place change that cannot be recorded.
-_OUT_OF_PLACE = {
-    "add_": "x = x + y",
-    "sub_": "x = x - y",
-    "mul_": "x = x * y",
-    "div_": "x = x / y",
-    "copy_": "x = y",
-    "fill_": "x = mg.full_like(x, value)",
-    "x[index] = value": "x = mg.where(mask, value, x)",
-}
+def either_name(name: str | None, label: str | None) -> str | None:
+    """`name=`, or micrograd's spelling `label=` (the same thing)."""
+    if label is None:
+        return name
+    if name is not None and name != label:
+        raise TypeError(f"Tensor: name={name!r} and label={label!r} are one thing; give one")
+    return label
 
 
 class _HookHandle:
@@ -554,4 +592,4 @@ class _HookHandle:
 
 
 from minigrad import functional as F  # noqa: E402  (functional builds on Tensor)
-from minigrad import interop  # noqa: E402
+from minigrad import inplace, interop, linalg, logic  # noqa: E402

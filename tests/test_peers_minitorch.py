@@ -68,12 +68,12 @@ def test_micrograd_more_ops():
     assert abs(b.grad.item() - 645.5772594752186) < 1e-9 and abs(b.grad.item() - gb) < 1e-5
 
 
-def test_micrograd_augmented_assignment_is_refused_on_the_graph_and_the_advice_works():
+def test_micrograd_augmented_assignment_rebinds_as_for_python_numbers():
     a = mg.tensor(F(-4.0), requires_grad=True)
     c = a + 1
-    with pytest.raises(RuntimeError, match=r"in place is not recorded.*`c = c \+ x`"):
-        c += c + 1
-    c = c + c + 1  # the advice: rebind to a new tensor
+    before = c
+    c += c + 1  # micrograd's Value: c = c + (c + 1), a new node
+    assert c is not before and before.item() == -3.0
     c.backward()
     assert a.grad.item() == 2.0
 

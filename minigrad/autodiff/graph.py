@@ -11,7 +11,8 @@ import numpy as np
 from minigrad.autodiff.forward import FORWARD, OPEN_LEVELS, apply_dual
 from minigrad.autodiff.mode import MODE, OFF
 from minigrad.dtypes import KINDS, as_array
-from minigrad.tensor import IN_PLACE_CHANGES, Tensor
+from minigrad.inplace import IN_PLACE_CHANGES
+from minigrad.tensor import Tensor
 from minigrad.validate import restated
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
@@ -102,6 +103,7 @@ class Primitive:
             self._record(xs, args, result, needs)
         if self.view and isinstance(xs[0], Tensor) and np.may_share_memory(out, args[0]):
             result._vc = xs[0]._vc  # a view: in-place changes to either are changes to both
+            result._vc[2] = True  # and `x += y` must not rebind either (minigrad/inplace.py)
         return result
 
     def _record(self, xs, args, out: Tensor, needs=None) -> None:
@@ -140,6 +142,46 @@ class Primitive:
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"<{self.name}{' ' + ps if ps else ''}>"
+
+
+class OpView:
+    """A read-only view of a recorded op, for walking the graph (`Tensor.grad_fn`)."""
+
+    __slots__ = ("_op",)
+
+    def __init__(self, op: Primitive) -> None:
+        self._op = op
+
+    @property
+    def name(self) -> str:
+        return self._op.name
+
+    @property
+    def inputs(self) -> tuple:
+        """What the op read: tensors, and the constants (numbers, arrays) it was given."""
+        return tuple(self._op.inputs)
+
+    @property
+    def params(self) -> dict:
+        """The op's parameters (an axis, a shape, an index), not its inputs."""
+        return self._op.params()
+
+    @property
+    def next_functions(self) -> tuple:
+        """The ops that computed the inputs (None for leaves and constants), as PyTorch's."""
+        return tuple(
+            OpView(x._op) if isinstance(x, Tensor) and x._op is not None else None
+            for x in self._op.inputs
+        )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, OpView) and other._op is self._op
+
+    def __hash__(self) -> int:
+        return hash(id(self._op))
+
+    def __repr__(self) -> str:
+        return f"<grad_fn {self._op.name}>"
 
 
 def copied_arrays(xs, args):

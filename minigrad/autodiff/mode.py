@@ -6,6 +6,8 @@ import functools
 import inspect
 import threading
 
+from minigrad.validate import flag
+
 
 class _GradMode(threading.local):
     """Each thread has its own grad mode, on at the start, as in PyTorch: `no_grad` in one
@@ -131,3 +133,36 @@ class enable_grad(_SetGradMode):  # noqa: N801
     """Operations inside are recorded, even within `no_grad`."""
 
     enabled = True
+
+
+class inference_mode(no_grad):  # noqa: N801 (named like PyTorch's)
+    """PyTorch's name for `no_grad` when only evaluating a model. minigrad has no separate
+    inference tensors: it is `no_grad` under another name."""
+
+
+class set_grad_enabled:  # noqa: N801 (named like PyTorch's)
+    """`mg.set_grad_enabled(False)` switches recording off in this thread at once; used as
+    `with mg.set_grad_enabled(mode):` it restores the previous mode on exit.
+
+    >>> import minigrad as mg
+    >>> with mg.set_grad_enabled(False):
+    ...     mg.is_grad_enabled()
+    False
+    >>> mg.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = flag(mode, "set_grad_enabled", "mode")
+        self._previous = set_grad_mode(self.enabled)
+
+    def __enter__(self) -> None:
+        MODE.saved.append(self._previous)
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_mode(MODE.saved.pop())
+
+    def __call__(self, fn):
+        """As a decorator: the mode holds while `fn` runs (the call itself changes nothing)."""
+        set_grad_mode(self._previous)
+        return (enable_grad if self.enabled else no_grad)(fn)

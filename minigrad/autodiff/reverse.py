@@ -14,7 +14,8 @@ import numpy as np
 
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import set_grad_mode
-from minigrad.tensor import IN_PLACE_CHANGES, Tensor
+from minigrad.inplace import IN_PLACE_CHANGES
+from minigrad.tensor import Tensor
 from minigrad.validate import flag
 
 
@@ -29,14 +30,25 @@ def unbroadcast(g, shape: tuple[int, ...]):
     return g
 
 
-def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=None):
+def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=None, into=None):
     """Backpropagate from `roots` (with cotangents `seeds`, None for scalar roots).
 
     Without `targets`, gradients accumulate into the `.grad` of leaves (and of non-leaves
     that `retain_grad()`), as `Tensor.backward`. With `targets`, nothing is accumulated:
     the gradients with respect to those tensors are returned (None where unreachable), and
-    only the part of the graph that leads to them is swept.
+    only the part of the graph that leads to them is swept. With `into` (backward's
+    `inputs=`), the gradients with respect to those tensors accumulate into their `.grad`.
     """
+    if into is not None:
+        into = differentiated(into, "backward", "inputs")
+        grads = backward(
+            roots, seeds, retain_graph=retain_graph, create_graph=create_graph, targets=into
+        )
+        stored: set[int] = set()
+        for x, g in zip(into, grads, strict=True):
+            if g is not None:
+                _store(x, g if create_graph else g.data, bool(create_graph), stored)
+        return None
     if create_graph is not False:
         create_graph = flag(create_graph, "backward", "create_graph")
     if retain_graph is None:
@@ -123,6 +135,26 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     if targets is not None:
         return [_wrap(found.get(id(x))) for x in targets]
     return None
+
+
+def differentiated(tensors, where: str, what: str) -> list[Tensor]:
+    """The tensors to differentiate with respect to: one tensor or a non-empty sequence of
+    tensors that require grad."""
+    items = [tensors] if isinstance(tensors, Tensor) else tensors
+    if not isinstance(items, list | tuple) or not items:
+        raise TypeError(
+            f"{where}: {what} must be a tensor or a non-empty list of tensors, got "
+            f"{type(tensors).__name__} {tensors!r:.40}"
+        )
+    for k, x in enumerate(items):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{where}: {what}[{k}] is {type(x).__name__}, not a Tensor")
+        if not x._requires_grad:
+            raise RuntimeError(
+                f"{where}: {what}[{k}] (shape {x.shape}) does not require grad, so no gradient "
+                "flows into it; create it with requires_grad=True"
+            )
+    return list(items)
 
 
 def _namespace(create_graph: bool):
