@@ -9,14 +9,17 @@ from minigrad.tensor import Tensor
 from minigrad.validate import generator
 
 
-def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(
+    data, dtype=None, requires_grad: bool = False, name: str | None = None, *, label=None
+) -> Tensor:
     """A new leaf tensor holding a copy of `data` (later changes to `data` do not reach it).
+    `label=` is micrograd's name for `name=`.
 
     >>> import minigrad as mg
     >>> mg.tensor([1, 2]).dtype, mg.tensor([1.0, 2.0]).dtype
     (dtype('int64'), dtype('float32'))
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name, label=label)
 
 
 def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
