@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.dtypes import as_array, check_dtype, get_default_dtype
+from minigrad.rng import generator_or_default
 from minigrad.tensor import Tensor
-from minigrad.validate import generator
 
 
 def tensor(
@@ -105,25 +105,29 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
 
 def randn(
     *shape,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     dtype=None,
     requires_grad: bool = False,
     name: str | None = None,
 ) -> Tensor:
-    """Standard normal samples drawn from `rng` (no hidden global seed)."""
-    arr = generator(rng, "randn").standard_normal(_shape(shape, "randn")).astype(_dtype(dtype))
+    """Standard normal samples drawn from `rng`. rng=None uses minigrad's default generator,
+    seeded by mg.manual_seed; pass a Generator for independent streams."""
+    rng = generator_or_default(rng, "randn")
+    arr = rng.standard_normal(_shape(shape, "randn")).astype(_dtype(dtype))
     return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
 def rand(
     *shape,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     dtype=None,
     requires_grad: bool = False,
     name: str | None = None,
 ) -> Tensor:
-    """Uniform samples on [0, 1) drawn from `rng`."""
-    arr = generator(rng, "rand").random(_shape(shape, "rand")).astype(_dtype(dtype))
+    """Uniform samples on [0, 1) drawn from `rng`. rng=None uses minigrad's default
+    generator, seeded by mg.manual_seed; pass a Generator for independent streams."""
+    rng = generator_or_default(rng, "rand")
+    arr = rng.random(_shape(shape, "rand")).astype(_dtype(dtype))
     return Tensor._leaf(arr, requires_grad=requires_grad, name=name)
 
 
@@ -143,9 +147,17 @@ def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return full(np.shape(x), fill_value, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)
 
 
-def randn_like(x, rng: np.random.Generator, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn_like(
+    x, rng: np.random.Generator | None = None, dtype=None, requires_grad: bool = False
+) -> Tensor:
+    """`randn` of `x`'s shape and dtype; rng=None uses minigrad's default generator."""
+    rng = generator_or_default(rng, "randn_like")
     return randn(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)
 
 
-def rand_like(x, rng: np.random.Generator, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand_like(
+    x, rng: np.random.Generator | None = None, dtype=None, requires_grad: bool = False
+) -> Tensor:
+    """`rand` of `x`'s shape and dtype; rng=None uses minigrad's default generator."""
+    rng = generator_or_default(rng, "rand_like")
     return rand(np.shape(x), rng=rng, dtype=_like_dtype(x, dtype), requires_grad=requires_grad)

@@ -205,11 +205,12 @@ CASES = [
         "in_features must be an int",
     ),
     bad(
-        "layer/linear-no-rng",
-        lambda: nn.Linear(2, 3, rng=None),
+        "layer/linear-str-rng",
+        lambda: nn.Linear(2, 3, rng="0"),
         TypeError,
         "rng must be a np.random.Generator",
     ),
+    good("layer/linear-default-rng", lambda: nn.Linear(2, 3, rng=None).weight.shape, same((3, 2))),
     bad(
         "layer/linear-features",
         lambda: linear(3, 2)(mg.tensor(np.ones((4, 5)))),
@@ -270,7 +271,7 @@ CASES = [
         "layer/dropout-p", lambda: nn.Dropout(1.0, rng=rng()), ValueError, r"p must be in \[0, 1\)"
     ),
     bad("layer/dropout-nan", lambda: nn.Dropout(float("nan"), rng=rng()), ValueError, "finite"),
-    bad("layer/dropout-no-rng", lambda: nn.Dropout(0.5, rng=None), TypeError, "rng"),
+    bad("layer/dropout-int-rng", lambda: nn.Dropout(0.5, rng=0), TypeError, "rng"),
     good(
         "layer/dropout-int",
         lambda: nn.Dropout(0.5, rng=rng())(mg.tensor(np.full(8, 10))),
@@ -309,7 +310,7 @@ CASES = [
         ValueError,
         "computed by `multiply`",
     ),
-    bad("init/no-rng", lambda: nn.init.xavier_uniform_(p(), None), TypeError, "rng"),
+    bad("init/str-rng", lambda: nn.init.xavier_uniform_(p(), "0"), TypeError, "rng"),
     bad("init/std-negative", lambda: nn.init.normal_(p(), rng(), std=-1.0), ValueError, "std"),
     bad(
         "init/uniform-reversed",

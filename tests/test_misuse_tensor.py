@@ -221,7 +221,7 @@ CASES = [
     bad("creation/full-str-shape", lambda: mg.full("3", 1.0), ValueError, "non-negative"),
     bad("creation/arange-step0", lambda: mg.arange(0, 5, 0), ValueError, "step must not be 0"),
     bad("creation/eye-negative", lambda: mg.eye(-2), ValueError, "non-negative"),
-    bad("creation/randn-no-rng", lambda: mg.randn(2), TypeError, "rng"),
+    bad("creation/randn-str-rng", lambda: mg.randn(2, rng="0"), TypeError, "rng"),
     bad("creation/randn-int-rng", lambda: mg.randn(2, rng=0), TypeError, "np.random.Generator"),
     bad(
         "creation/rand-legacy-rng",

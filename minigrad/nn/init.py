@@ -1,15 +1,18 @@
-"""Initialisers. Each fills a tensor in place from an explicit `np.random.Generator` and states
-the variance it gives; fan_in and fan_out are read from a weight of shape (out, in)."""
+"""Initialisers. Each fills a tensor in place and states the variance it gives; fan_in and fan_out
+are read from a weight of shape (out, in). The random ones draw from `rng`: rng=None uses
+minigrad's default generator, seeded by mg.manual_seed; pass a Generator for independent streams."""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from minigrad.autodiff.mode import no_grad
+from minigrad.rng import generator_or_default
 from minigrad.tensor import Tensor
-from minigrad.validate import generator, integer, number
+from minigrad.validate import integer, number
 
 
 def _fill(t: Tensor, values) -> Tensor:
@@ -18,12 +21,9 @@ def _fill(t: Tensor, values) -> Tensor:
     return t
 
 
-_NO_RNG = object()  # initialisers that draw nothing take no generator
-
-
-def _target(t, where: str, rng=_NO_RNG) -> bool:
-    """Check that `t` can be initialised (a float leaf Tensor) and `rng` is a Generator; False
-    when `t` has no elements, which leaves nothing to do (as PyTorch)."""
+def _target(t, where: str) -> bool:
+    """Check that `t` can be initialised (a float leaf Tensor); False when `t` has no
+    elements, which leaves nothing to do (as PyTorch)."""
     if not isinstance(t, Tensor):
         raise TypeError(
             f"init.{where}: expects a Tensor (e.g. layer.weight), got {type(t).__name__}"
@@ -35,9 +35,22 @@ def _target(t, where: str, rng=_NO_RNG) -> bool:
             f"init.{where}: the tensor was computed by `{t._op.name}`; initialise the leaf "
             "parameters it was computed from"
         )
-    if rng is not _NO_RNG:
-        generator(rng, f"init.{where}")
     return t.size > 0
+
+
+def _random_target(t, where: str, rng) -> np.random.Generator | None:
+    """Check `t` as `_target` does and return the generator to draw from (`rng`, or the
+    default one for None), or None when `t` has no elements."""
+    ok = _target(t, where)
+    if isinstance(rng, numbers.Real) and not isinstance(rng, bool | np.bool_):
+        raise TypeError(
+            f"init.{where}: rng must be a np.random.Generator or None, got the number {rng!r}; "
+            f"minigrad's initialisers take the generator right after the tensor "
+            f"({where}(t, rng, ...)), so pass the other arguments by keyword, e.g. "
+            f"{where}(t, std=0.02)"
+        )
+    rng = generator_or_default(rng, f"init.{where}")
+    return rng if ok else None
 
 
 def fans(t: Tensor) -> tuple[int, int]:
@@ -91,27 +104,37 @@ def constant_(t: Tensor, value: float) -> Tensor:
     return _fill(t, np.full(t.shape, value))
 
 
-def normal_(t: Tensor, rng: np.random.Generator, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(
+    t: Tensor, rng: np.random.Generator | None = None, mean: float = 0.0, std: float = 1.0
+) -> Tensor:
     """N(mean, std^2): variance std^2."""
-    if not _target(t, "normal_", rng):
+    rng = _random_target(t, "normal_", rng)
+    if rng is None:
         return t
+    number(mean, "init.normal_", "mean")
     number(std, "init.normal_", "std", low=0)
     return _fill(t, rng.normal(mean, std, t.shape))
 
 
-def uniform_(t: Tensor, rng: np.random.Generator, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(
+    t: Tensor, rng: np.random.Generator | None = None, a: float = 0.0, b: float = 1.0
+) -> Tensor:
     """U[a, b]: variance (b - a)^2 / 12."""
-    if not _target(t, "uniform_", rng):
+    rng = _random_target(t, "uniform_", rng)
+    if rng is None:
         return t
     if not number(a, "init.uniform_", "a") <= number(b, "init.uniform_", "b"):
         raise ValueError(f"init.uniform_: the interval [a, b] needs a <= b, got [{a}, {b}]")
     return _fill(t, rng.uniform(a, b, t.shape))
 
 
-def standard_(t: Tensor, rng: np.random.Generator, fan_in: int | None = None) -> Tensor:
+def standard_(
+    t: Tensor, rng: np.random.Generator | None = None, fan_in: int | None = None
+) -> Tensor:
     """Glorot and Bengio's "standard" U[-1/sqrt(n_in), 1/sqrt(n_in)]: variance 1 / (3 n_in).
     For a bias pass the layer's `fan_in`."""
-    if not _target(t, "standard_", rng):
+    rng = _random_target(t, "standard_", rng)
+    if rng is None:
         return t
     if fan_in is not None:
         integer(fan_in, "init.standard_", "fan_in", low=1)
@@ -120,19 +143,21 @@ def standard_(t: Tensor, rng: np.random.Generator, fan_in: int | None = None) ->
     return uniform_(t, rng, -bound, bound)
 
 
-def xavier_uniform_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(t: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
     """Glorot's normalized initialisation U[-r, r], r = gain sqrt(6 / (n_in + n_out)):
     variance gain^2 2 / (n_in + n_out)."""
-    if not _target(t, "xavier_uniform_", rng):
+    rng = _random_target(t, "xavier_uniform_", rng)
+    if rng is None:
         return t
     fan_in, fan_out = fans(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, rng, -bound, bound)
 
 
-def xavier_normal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+def xavier_normal_(t: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
     """N(0, gain^2 2 / (n_in + n_out))."""
-    if not _target(t, "xavier_normal_", rng):
+    rng = _random_target(t, "xavier_normal_", rng)
+    if rng is None:
         return t
     fan_in, fan_out = fans(t)
     return normal_(t, rng, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
@@ -146,13 +171,14 @@ def _fan(t: Tensor, mode: str) -> int:
 
 def kaiming_uniform_(
     t: Tensor,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "relu",
 ) -> Tensor:
     """He's U[-b, b], b = gain sqrt(3 / fan): variance gain^2 / fan (gain sqrt(2) for relu)."""
-    if not _target(t, "kaiming_uniform_", rng):
+    rng = _random_target(t, "kaiming_uniform_", rng)
+    if rng is None:
         return t
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _fan(t, mode))
@@ -161,37 +187,41 @@ def kaiming_uniform_(
 
 def kaiming_normal_(
     t: Tensor,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "relu",
 ) -> Tensor:
     """He's N(0, gain^2 / fan)."""
-    if not _target(t, "kaiming_normal_", rng):
+    rng = _random_target(t, "kaiming_normal_", rng)
+    if rng is None:
         return t
     gain = calculate_gain(nonlinearity, a)
     return normal_(t, rng, 0.0, gain / math.sqrt(_fan(t, mode)))
 
 
-def lecun_uniform_(t: Tensor, rng: np.random.Generator) -> Tensor:
+def lecun_uniform_(t: Tensor, rng: np.random.Generator | None = None) -> Tensor:
     """LeCun's U[-sqrt(3 / n_in), sqrt(3 / n_in)]: variance 1 / n_in."""
-    if not _target(t, "lecun_uniform_", rng):
+    rng = _random_target(t, "lecun_uniform_", rng)
+    if rng is None:
         return t
     bound = math.sqrt(3.0 / fans(t)[0])
     return uniform_(t, rng, -bound, bound)
 
 
-def lecun_normal_(t: Tensor, rng: np.random.Generator) -> Tensor:
+def lecun_normal_(t: Tensor, rng: np.random.Generator | None = None) -> Tensor:
     """LeCun's N(0, 1 / n_in)."""
-    if not _target(t, "lecun_normal_", rng):
+    rng = _random_target(t, "lecun_normal_", rng)
+    if rng is None:
         return t
     return normal_(t, rng, 0.0, 1 / math.sqrt(fans(t)[0]))
 
 
-def orthogonal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tensor:
+def orthogonal_(t: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix times `gain` (QR of a Gaussian matrix, signs fixed so the
     distribution is uniform): rows or columns orthonormal, variance gain^2 / max(n_in, n_out)."""
-    if not _target(t, "orthogonal_", rng):
+    rng = _random_target(t, "orthogonal_", rng)
+    if rng is None:
         return t
     if t.ndim < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {t.shape}")
@@ -203,7 +233,8 @@ def orthogonal_(t: Tensor, rng: np.random.Generator, gain: float = 1.0) -> Tenso
     return _fill(t, gain * q.reshape(t.shape))
 
 
-def nielsen_(weight: Tensor, bias: Tensor, rng: np.random.Generator) -> None:
+def nielsen_(weight: Tensor, bias: Tensor, rng: np.random.Generator | None = None) -> None:
     """Nielsen's initialisation: weights N(0, 1 / n_in), biases N(0, 1)."""
+    rng = generator_or_default(rng, "init.nielsen_")
     normal_(weight, rng, 0.0, 1 / math.sqrt(fans(weight)[0]))
     normal_(bias, rng, 0.0, 1.0)

@@ -12,15 +12,18 @@ from minigrad.dtypes import float_for, get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.activations import maxout
 from minigrad.nn.module import Module, Parameter
+from minigrad.rng import default_generator, generator_or_default
 from minigrad.tensor import Tensor
-from minigrad.validate import flag, generator, integer, number
+from minigrad.validate import flag, integer, number
 
 
 class Linear(Module):
     """y = x W^T + b with W of shape (out_features, in_features), as PyTorch.
 
     Both are initialised with Glorot and Bengio's "standard" U[-1/sqrt(n_in), 1/sqrt(n_in)]
-    (PyTorch's default too); re-initialise with `minigrad.nn.init`.
+    (PyTorch's default too) drawn from `rng`; re-initialise with `minigrad.nn.init`.
+    rng=None uses minigrad's default generator, seeded by mg.manual_seed; pass a Generator
+    for independent streams.
     """
 
     def __init__(
@@ -29,7 +32,7 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
-        rng: np.random.Generator,
+        rng: np.random.Generator | None = None,
         dtype=None,
     ) -> None:
         super().__init__()
@@ -37,7 +40,7 @@ class Linear(Module):
         self.in_features = integer(in_features, "Linear", "in_features", low=1)
         self.out_features = integer(out_features, "Linear", "out_features", low=1)
         flag(bias, "Linear", "bias")
-        generator(rng, "Linear")
+        rng = generator_or_default(rng, "Linear")
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dtype))
         init.standard_(self.weight, rng)
         self.bias = None
@@ -71,13 +74,20 @@ class Flatten(Module):
 
 class Maxout(Module):
     """A linear map to `out_features * pieces` units, then the max over each group of
-    `pieces` (Goodfellow et al. 2013): a learned piecewise-linear convex activation."""
+    `pieces` (Goodfellow et al. 2013): a learned piecewise-linear convex activation.
+    rng=None uses minigrad's default generator (see `Linear`)."""
 
     def __init__(
-        self, in_features: int, out_features: int, pieces: int, *, rng: np.random.Generator
+        self,
+        in_features: int,
+        out_features: int,
+        pieces: int,
+        *,
+        rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
         self.pieces = integer(pieces, "Maxout", "pieces", low=1)
+        rng = generator_or_default(rng, "Maxout")
         self.linear = Linear(in_features, out_features * pieces, rng=rng)
 
     def forward(self, x):
@@ -149,18 +159,23 @@ class Dropout(Module):
     and multiply the weights by p at test time. Scaling during training instead gives the
     same expected activations and leaves the evaluated network untouched. Use a separate
     Dropout (with its own, usually smaller, rate) on the input layer, as the seed suggests.
+
+    The masks are drawn from `rng`; rng=None draws each mask from minigrad's default
+    generator at the time of the call (so mg.manual_seed before a forward pass fixes it, as
+    in PyTorch); pass a Generator for an independent stream.
     """
 
-    def __init__(self, p: float = 0.5, *, rng: np.random.Generator) -> None:
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
         self.p = number(p, "Dropout", "p", low=0, high=1, high_open=True)
-        self.rng = generator(rng, "Dropout")
+        self.rng = None if rng is None else generator_or_default(rng, "Dropout")
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x)
         if not self.training or self.p == 0:
             return x
-        keep = self.rng.random(x.shape) >= self.p
+        rng = default_generator() if self.rng is None else self.rng
+        keep = rng.random(x.shape) >= self.p
         return x * (keep / (1 - self.p)).astype(float_for(x.dtype))
 
     def extra_repr(self) -> str:
