@@ -23,6 +23,7 @@ import inspect
 import numpy as np
 
 from minigrad.autodiff.graph import Primitive
+from minigrad.autodiff.mode import is_grad_enabled
 from minigrad.tensor import Tensor
 
 
@@ -61,11 +62,17 @@ class Function:
 
     @staticmethod
     def forward(ctx: Context, *args):
-        raise NotImplementedError
+        raise NotImplementedError(
+            "Function.forward is for subclasses to define: @staticmethod def forward(ctx, x, ...)"
+            " returning the output array"
+        )
 
     @staticmethod
     def backward(ctx: Context, g):
-        raise NotImplementedError
+        raise NotImplementedError(
+            "Function.backward is for subclasses to define: @staticmethod def backward(ctx, g)"
+            " returning the gradient with respect to each input"
+        )
 
     jvp = None
 
@@ -98,15 +105,44 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs) -> Tensor:
-        for method in ("forward", "backward"):
-            if getattr(cls, method) is getattr(Function, method):
-                raise NotImplementedError(
-                    f"custom op `{cls.name or cls.__name__}` defines no {method}(ctx, ...); a "
-                    "Function needs forward(ctx, *args) and backward(ctx, g) as static methods"
-                )
+        """Apply the op to `inputs` (Tensors, arrays or numbers), recorded for backward when an
+        input requires grad. A Function without `backward` may still be applied where no
+        gradient can be asked of it (no input requires grad, under `no_grad`, forward mode)."""
+        _check_method(cls, "forward")
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        if any(needs) and is_grad_enabled():
+            _check_method(cls, "backward")  # now, not in a backward pass much later
         out = CustomOp(cls, needs)(*inputs)
         return out if isinstance(out, Tensor) else Tensor(out)
+
+
+_MISSING = {
+    "forward": (
+        "forward(ctx, *inputs)",
+        "add `@staticmethod def forward(ctx, x)` (one argument per input) computing the "
+        "output array from NumPy arrays",
+    ),
+    "backward": (
+        "backward(ctx, g)",
+        "add `@staticmethod def backward(ctx, g)` returning the gradient with respect to each "
+        "input (an array of that input's shape, or None), given the output's gradient g",
+    ),
+}
+
+
+def _check_method(cls: type[Function], method: str) -> None:
+    """Raise, naming the op, if `cls` does not define `method` (or defines it as a non-function)."""
+    name = cls.name or cls.__name__
+    value = getattr(cls, method)
+    signature, advice = _MISSING[method]
+    if value is getattr(Function, method):
+        why = " (so gradients cannot flow through it)" if method == "backward" else ""
+        raise NotImplementedError(f"custom op `{name}` defines no {signature}{why}; {advice}")
+    if not callable(value):
+        raise TypeError(
+            f"custom op `{name}`: {method} must be a function, got {type(value).__name__} "
+            f"{value!r:.40}; {advice}"
+        )
 
 
 class CustomOp(Primitive, register=False):
@@ -155,6 +191,7 @@ class CustomOp(Primitive, register=False):
             )(g, *xs)
         cache = self.cache  # read once: another thread may sweep the same graph
         if cache is None or cache[0] is not g:
+            _check_method(self.function, "backward")
             grads = self.function.backward(self.ctx, g)
             grads = grads if isinstance(grads, tuple | list) else (grads,)
             if len(grads) != len(xs):
