@@ -11,7 +11,6 @@ from tests.misuse import bad, good, ids, leaf, run, same
 X = np.array([1.0, 2.0])
 S = np.float64(1.5)
 square_sum = lambda x: (x * x).sum()  # noqa: E731
-square_sum_w = lambda p: (p["w"] * p["w"]).sum()  # noqa: E731
 
 
 def op(forward=None, backward=None, jvp=None, name="Op"):
@@ -108,7 +107,7 @@ CASES = [
         TypeError,
         r"scalar float Tensor, got a Tensor of shape \(2,\)",
     ),
-    bad("grad/returns-none", lambda: mg.grad(lambda x: None)(X), TypeError, "got None"),
+    bad("grad/returns-none", lambda: mg.grad(lambda x: None)(X), TypeError, "NoneType"),
     bad("grad/returns-float", lambda: mg.grad(lambda x: 1.0)(X), TypeError, "float"),
     bad(
         "grad/int-output",
@@ -122,16 +121,13 @@ CASES = [
         TypeError,
         "argument 0 has dtype int64; only floating-point",
     ),
-    good(
+    bad(
         "grad/tuple-input",
-        lambda: mg.grad(lambda t: t[0] * t[1])((S, np.float64(2.0))),
-        lambda g: type(g) is tuple and [t.item() for t in g] == [2.0, 1.5],
+        lambda: mg.grad(square_sum)((1.0, 2.0)),
+        TypeError,
+        "argument 0 is a tuple",
     ),
-    good(
-        "grad/dict-input",
-        lambda: mg.grad(square_sum_w)({"w": X}),
-        lambda g: list(g) == ["w"] and g["w"].tolist() == [2.0, 4.0],
-    ),
+    bad("grad/dict-input", lambda: mg.grad(square_sum)({"w": X}), TypeError, "is a dict"),
     bad("grad/wrong-arity", lambda: mg.grad(square_sum)(X, X), TypeError, "positional argument"),
     good(
         "grad/negative-argnums",
@@ -157,26 +153,25 @@ CASES = [
         "vjp/cotangent-shape",
         lambda: mg.vjp(lambda x: x * 2, X)[1](np.ones(3)),
         ValueError,
-        r"the cotangent has shape \(3,\) but the output has shape \(2,\)",
+        r"cotangent 0 has shape \(3,\) but output 0 has shape \(2,\)",
     ),
     bad(
         "vjp/cotangent-structure",
         lambda: mg.vjp(lambda x: (x, x), X)[1](np.ones(2)),
         TypeError,
-        r"the cotangent is an array of shape \(2,\) and dtype float64 but the output is a tuple "
-        "of 2",
+        "the output's structure",
     ),
     bad(
         "vjp/dict-keys",
         lambda: mg.vjp(lambda x: {"a": x}, X)[1]({"b": np.ones(2)}),
         TypeError,
-        r"the cotangent is a dict with keys \('b',\) but the output is a dict with keys \('a',\)",
+        r"keys \['b'\] where the output has \['a'\]",
     ),
     bad(
         "vjp/non-tensor-output",
         lambda: mg.vjp(lambda x: [x, "s"], X),
         TypeError,
-        r"must return a Tensor or a tuple, list or dict of Tensors, but output\[1\] is a str",
+        "must have a Tensor or a tuple, list or dict",
     ),
     good("vjp/dict-output", _vjp_dict, same([2.0 + 2.0, 2.0 + 4.0])),
     good(
@@ -196,16 +191,11 @@ CASES = [
         lambda j: j.dtype == np.float64,
     ),
     good("jacrev/kwargs", lambda: mg.jacrev(lambda x, s=1.0: x * s)(X, s=2.0), same(2 * np.eye(2))),
-    good(
-        "jacrev/tuple-output",
-        lambda: mg.jacrev(lambda x: (x, x * 2))(X),
-        lambda j: [b.tolist() for b in j] == [np.eye(2).tolist(), (2 * np.eye(2)).tolist()],
-    ),
     bad(
-        "jacrev/int-output",
-        lambda: mg.jacrev(lambda x: (x, mg.argmax(x)))(X),
+        "jacrev/tuple-output",
+        lambda: mg.jacrev(lambda x: (x, x))(X),
         TypeError,
-        r"must return a float Tensor .*, but output\[1\] is a Tensor of shape \(\) and dtype int",
+        "must return a float Tensor",
     ),
     bad(
         "jacfwd/argnums-range",
@@ -223,11 +213,7 @@ CASES = [
         lambda: mg.hessian(lambda x, s=1.0: (x * x * s).sum())(X, s=2.0),
         same(4 * np.eye(2)),
     ),
-    good(
-        "hvp/tuple",
-        lambda: mg.hvp(lambda t: (t[0] * t[1]).sum(), (X, X), (X, 2 * X)),
-        lambda h: type(h) is tuple and h[0].tolist() == [2.0, 4.0] and h[1].tolist() == [1.0, 2.0],
-    ),
+    bad("hvp/tuple", lambda: mg.hvp(square_sum, (X, X), (X, X)), TypeError, "x is a tuple"),
     bad(
         "hvp/shape",
         lambda: mg.hvp(square_sum, X, np.ones(3)),
