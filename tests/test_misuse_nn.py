@@ -339,9 +339,9 @@ CASES = [
     # -- losses --------------------------------------------------------------------------
     bad(
         "loss/mse-shapes",
-        lambda: nn.mse_loss(mg.tensor(np.ones((4, 1))), np.ones(4)),
+        lambda: nn.mse_loss(mg.tensor(np.ones((4, 2))), np.ones(4)),
         ValueError,
-        r"prediction has shape \(4, 1\) but the target has shape \(4,\)",
+        r"prediction has shape \(4, 2\) but the target has shape \(4,\); they do not broadcast",
     ),
     bad(
         "loss/mse-reduction",

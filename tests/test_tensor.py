@@ -44,7 +44,7 @@ def test_constructors():
     assert mg.randn_like(a, rng=np.random.default_rng(0)).shape == (2, 3)
     assert mg.rand_like(a, rng=np.random.default_rng(0)).shape == (2, 3)
     with pytest.raises(TypeError, match="rng"):
-        mg.randn(2, 3)
+        mg.randn(2, 3, rng=0)  # rng=None is the default generator (tests/test_rng_defaults.py)
 
 
 def test_constructors_copy_and_from_numpy_shares():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import os
+import sys
+import warnings
+
 import numpy as np
 
 from minigrad import functional as F
 from minigrad.dtypes import check_dtype, float_for, floating
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
-from minigrad.validate import choice, integer, number
+from minigrad.validate import choice, integer, number, restated
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -19,18 +24,99 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _prediction(pred, target, reduction: str, loss: str) -> tuple[Tensor, Tensor]:
-    """Predictions and targets of the same shape, as float tensors, and a known reduction:
-    a (4, 1) prediction against a (4,) target would broadcast to (4, 4) and a wrong loss."""
+def _prediction(
+    pred, target, reduction: str, loss: str, name: str = "pred", broadcast: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Predictions and targets as tensors, and a known reduction. Shapes that differ raise a
+    ValueError, or with `broadcast` (the losses PyTorch lets broadcast: MSE, L1) warn and are
+    broadcast as PyTorch does: a (4, 1) prediction against a (4,) target broadcasts to (4, 4),
+    every prediction against every target, which is almost never what was meant. Integer
+    class labels against one score per class are refused either way."""
     choice(reduction, ("mean", "sum", "none"), loss, "reduction")
-    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
-    target = target if isinstance(target, Tensor) else Tensor(target)
-    if pred.shape != target.shape:
+    pred, target = _as_tensor(pred, loss, name), _as_tensor(target, loss, "target")
+    p, t = pred.shape, target.shape
+    if p == t:
+        return pred, target
+    message = f"{loss}: the prediction has shape {p} but the target has shape {t}"
+    if target.dtype.kind in "iu" and len(p) == len(t) + 1 and p[:-1] == t and p[-1] > 1:
         raise ValueError(
-            f"{loss}: the prediction has shape {pred.shape} but the target has shape "
-            f"{target.shape}; they must be equal (reshape one, e.g. target.reshape(-1, 1))"
+            f"{message}; the target looks like integer class labels: compare the "
+            f"{p[-1]} scores with one-hot vectors, nn.one_hot(target, {p[-1]}), or use "
+            f"nn.cross_entropy({name}, target) on the labels"
         )
+    try:
+        both = np.broadcast_shapes(p, t)
+    except ValueError:
+        raise ValueError(f"{message}; they do not broadcast: {_fix(p, t, target, name)}") from None
+    size, pairs = math.prod(p), math.prod(both)
+    if pairs > size:
+        effect = f"they broadcast to {both}, {pairs} differences for {size} predictions"
+        consequence = ", so the loss is likely wrong"
+    elif both != p:
+        effect = f"they broadcast to {both}, more axes than the prediction has"
+        consequence = ", so reduction='none' returns that shape"
+    else:
+        effect = f"the target is broadcast to {both}, one target for several predictions"
+        consequence = "; if that is not what you meant, the loss is wrong"
+    fix = _fix(p, t, target, name)
+    if not broadcast:
+        raise ValueError(f"{message}; they must be equal ({effect}): {fix}")
+    warnings.warn(
+        f"{message}; {effect}{consequence}: {fix}", UserWarning, stacklevel=_caller_level()
+    )
     return pred, target
+
+
+def _as_tensor(x, loss: str, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x)
+    except (TypeError, ValueError) as err:
+        raise restated(err, f"{loss}: {what}: {err}") from None
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside minigrad: the warning then points at the line
+    that called the loss, directly or through a module such as MSELoss."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _fix(p: tuple[int, ...], t: tuple[int, ...], target: Tensor, name: str) -> str:
+    """The edit that gives prediction and target one shape, in the user's terms."""
+    if p == t + (1,):
+        return f"use target.reshape({_dims(p)}) or {name}.squeeze({len(p) - 1})"
+    if t == p + (1,):
+        return f"use target.reshape({_dims(p)}) or target.squeeze({len(t) - 1})"
+    if _broadcasts_to(t, p):
+        if target.size == 1:
+            value = float(target.data.reshape(-1)[0])
+            return (
+                f"give the target the prediction's shape {p}, or if one target for all is "
+                f"meant, say so: mg.full_like({name}, {value!r})"
+            )
+        return (
+            f"give the target the prediction's shape {p}, or if the broadcast is meant, say "
+            f"so: mg.broadcast_to(target, {p})"
+        )
+    return f"give the target the prediction's shape {p}"
+
+
+def _broadcasts_to(t: tuple[int, ...], p: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(p, t) == p
+    except ValueError:
+        return False
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return ", ".join(map(str, shape)) if shape else "()"
 
 
 def _labels(target, n: int, classes: int, loss: str) -> np.ndarray:
@@ -58,10 +144,20 @@ def _scores(x, loss: str) -> Tensor:
 
 
 def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((pred - target)^2); both of one shape."""
-    pred, target = _prediction(pred, target, reduction, "mse_loss")
+    """Mean squared error: mean((pred - target)^2), for a prediction and target of one shape.
+
+    Shapes that differ but broadcast are broadcast with a UserWarning, as in PyTorch: a (N, 1)
+    prediction against a (N,) target would compare every prediction with every target."""
+    pred, target = _prediction(pred, target, reduction, "mse_loss", broadcast=True)
     d = pred - target
     return _reduce(d * d, reduction)
+
+
+def l1_loss(pred, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: mean(|pred - target|); shapes as `mse_loss` (broadcast with a
+    UserWarning)."""
+    pred, target = _prediction(pred, target, reduction, "l1_loss", broadcast=True)
+    return _reduce(F.abs(pred - target), reduction)
 
 
 def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -82,8 +178,13 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
 
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") -> Tensor:
     """-[y log s(z) + (1 - y) log(1 - s(z))] for s the logistic, computed stably as
-    max(z, 0) - z y + log(1 + exp(-|z|))."""
-    z, target = _prediction(logits, target, reduction, "binary_cross_entropy_with_logits")
+    max(z, 0) - z y + log(1 + exp(-|z|)). Logits and targets have one shape (a ValueError
+    otherwise, as in PyTorch)."""
+    return _bce_with_logits(logits, target, reduction, "binary_cross_entropy_with_logits")
+
+
+def _bce_with_logits(logits, target, reduction: str, loss: str) -> Tensor:
+    z, target = _prediction(logits, target, reduction, loss, name="logits")
     z = floating(z)
     loss = F.maximum(z, 0.0) - z * target + F.log1p(F.exp(-F.abs(z)))
     return _reduce(loss, reduction)
@@ -94,8 +195,9 @@ def binary_cross_entropy(
 ) -> Tensor:
     """-[y log a + (1 - y) log(1 - a)] for probabilities a in [0, 1], clipped to
     [eps, 1 - eps] so that the loss stays finite; eps defaults to the dtype's resolution
-    (1.2e-7 for float32: the loss is at most about 16), as a smaller one would round away."""
-    a, target = _prediction(probs, target, reduction, "binary_cross_entropy")
+    (1.2e-7 for float32: the loss is at most about 16), as a smaller one would round away.
+    Probabilities and targets have one shape (a ValueError otherwise, as in PyTorch)."""
+    a, target = _prediction(probs, target, reduction, "binary_cross_entropy", name="probs")
     outside = (a.data < 0) | (a.data > 1)
     if outside.any():
         raise ValueError(
@@ -112,8 +214,9 @@ def binary_cross_entropy(
 def sigmoid_cross_entropy(logits, target) -> Tensor:
     """Nielsen's cross-entropy cost for sigmoid output neurons,
     C = -(1/n) sum_x sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)], a = sigmoid(z):
-    summed over outputs, averaged over the batch, computed from the logits z (stable)."""
-    per_output = binary_cross_entropy_with_logits(logits, target, reduction="none")
+    summed over outputs, averaged over the batch, computed from the logits z (stable).
+    Targets are vectors of the logits' shape: nn.one_hot(labels, C) for class labels."""
+    per_output = _bce_with_logits(logits, target, "none", "sigmoid_cross_entropy")
     return F.mean(F.sum(per_output, axis=-1))
 
 
@@ -154,6 +257,15 @@ class MSELoss(Module):
 
     def forward(self, pred, target):
         return mse_loss(pred, target, self.reduction)
+
+
+class L1Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, pred, target):
+        return l1_loss(pred, target, self.reduction)
 
 
 class CrossEntropyLoss(Module):
