@@ -95,6 +95,7 @@ from minigrad.functional import (
 from minigrad.linalg import dot, outer, vdot
 from minigrad.logic import allclose, isclose
 from minigrad.function import Function
+from minigrad.rng import default_generator, manual_seed
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import PRIMITIVES, Primitive
 from minigrad.autodiff.forward import Dual, dual_level, make_dual, unpack_dual
@@ -120,9 +121,11 @@ __all__ = [
     "nn",
     "optim",
     "allclose",
+    "default_generator",
     "dot",
     "inference_mode",
     "isclose",
+    "manual_seed",
     "outer",
     "set_grad_enabled",
     "stop_gradient",
