@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import numerical
+from minigrad import numerical, pytree
 from minigrad.autodiff.mode import no_grad
 from minigrad.culprit import locate_culprit, locate_second_order, precision_notes
 from minigrad.dtypes import as_array
@@ -57,6 +57,9 @@ def gradcheck(
 ) -> GradcheckResult:
     """Check the derivatives of `f` (Tensors in, a Tensor or a tuple of them out) at `inputs`.
 
+    An input may be a pytree (nested tuples, lists, dicts, namedtuples) of arrays: every leaf
+    is checked, and reports name it by its path, `params['w']` (flat inputs by number).
+
     Reverse mode (`"rev"`) and forward mode (`"fwd"`) are compared element by element with
     central differences, and with each other by the adjoint identity <v, J u> = <J^T v, u>.
     With `fast=True` only random projections are compared, and the full comparison runs
@@ -69,9 +72,10 @@ def gradcheck(
     """
     options = _options("gradcheck", f, eps, atol, rtol, modes, rng, fast=fast)
     flag(raise_exception, "gradcheck", "raise_exception")
-    arrays = _promote(inputs)
+    f, inputs, names = _flattened(f, inputs, "gradcheck")
+    arrays = _promote(inputs, names)
     rng = options.pop("rng")
-    checker = _Checker(f, arrays, **options)
+    checker = _Checker(f, arrays, names, **options)
     result = checker.run(modes, fast, rng)
     if result.derivatives_failed:
         result.culprit = locate_culprit(f, arrays, atol, rtol, rng)
@@ -96,7 +100,8 @@ def gradgradcheck(
     (forward-over-reverse) and compared with central differences of the first-order gradient."""
     options = _options("gradgradcheck", f, eps, atol, rtol, modes, rng)
     flag(raise_exception, "gradgradcheck", "raise_exception")
-    arrays = _promote(inputs)
+    f, inputs, names = _flattened(f, inputs, "gradgradcheck")
+    arrays = _promote(inputs, names, "gradgradcheck")
     rng = options.pop("rng")
     with no_grad():
         outs = outputs_of(f(*[Tensor(a) for a in arrays]))
@@ -104,9 +109,9 @@ def gradgradcheck(
 
     def gradient(*xs):
         out, pullback = vjp(f, *xs)
-        return pullback(cotangents if isinstance(out, tuple | list) else cotangents[0])
+        return pullback(type(out)(cotangents) if isinstance(out, tuple | list) else cotangents[0])
 
-    checker = _Checker(gradient, arrays, **options)
+    checker = _Checker(gradient, arrays, names, **options)
     result = checker.run(modes, False, rng)
     result.what = "gradgradcheck"
     for c in result.checks:
@@ -144,28 +149,55 @@ def _options(where, f, eps, atol, rtol, modes, rng, fast=False) -> dict:
     return {"eps": float(eps), "atol": float(atol), "rtol": float(rtol), "rng": rng}
 
 
-def _promote(inputs) -> list[np.ndarray]:
+def _flattened(f, inputs, where: str):
+    """`f` as a function of the leaves of its pytree inputs, the leaves, and their names
+    (`params['w']`); `f`, `inputs` and None when every input is one array, so that reports
+    number the inputs as they always have."""
+    flat = [pytree.flatten(x, where) for x in inputs]
+    if all(d.kind is None for _, d in flat):
+        return f, inputs, None
+    defs = [d for _, d in flat]
+    names = [
+        pytree.name(pytree.parameter_name(f, k, f"inputs[{k}]"), path, f"input {k}")
+        for k, d in enumerate(defs)
+        for path in d.paths()
+    ]
+
+    def f_of_leaves(*xs):
+        trees, start = [], 0
+        for d in defs:
+            trees.append(d.unflatten(xs[start : start + d.num_leaves]))
+            start += d.num_leaves
+        return f(*trees)
+
+    return f_of_leaves, [leaf for leaves, _ in flat for leaf in leaves], names
+
+
+def _promote(inputs, names=None, where: str = "gradcheck") -> list[np.ndarray]:
     if not inputs:
-        raise ValueError("gradcheck: no inputs to differentiate with respect to")
+        raise ValueError(f"{where}: no inputs to differentiate with respect to")
     arrays = []
     for k, x in enumerate(inputs):
+        what = f"input {k}" if names is None else names[k]
         try:
             a = as_array(x)
         except (TypeError, ValueError) as err:
-            raise TypeError(f"gradcheck: input {k}: {err}") from None
+            raise TypeError(
+                f"{where}: {what}: {err}; inputs are arrays, or pytrees (nested tuples, lists, "
+                "dicts) of arrays"
+            ) from None
         if a.dtype.kind != "f":
             raise TypeError(
-                f"gradcheck: input {k} has dtype {a.dtype}; only floating-point "
+                f"{where}: {what} has dtype {a.dtype}; only floating-point "
                 "inputs can be differentiated"
             )
         if a.size == 0:
             raise ValueError(
-                f"gradcheck: input {k} has shape {a.shape}, with no elements: there is nothing "
-                "to check"
+                f"{where}: {what} has shape {a.shape}, with no elements: there is nothing to check"
             )
         if a.dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {k} is {a.dtype}; it is checked in float64, because finite "
+                f"{where}: {what} is {a.dtype}; it is checked in float64, because finite "
                 f"differences in {a.dtype} carry round-off errors near 1e-3 that would hide or "
                 "fake a wrong gradient",
                 GradcheckWarning,
@@ -178,13 +210,14 @@ def _promote(inputs) -> list[np.ndarray]:
 class _Checker:
     """The comparisons of one gradcheck: numeric Jacobians once, analytic ones per mode."""
 
-    def __init__(self, f, arrays, eps, atol, rtol) -> None:
+    def __init__(self, f, arrays, names, eps, atol, rtol) -> None:
         self.f, self.arrays, self.eps, self.atol, self.rtol = f, arrays, eps, atol, rtol
+        self.names = names  # of the inputs, for pytree inputs (else they are numbered)
         with no_grad():
             out = f(*[Tensor(a) for a in arrays])
         outs = outputs_of(out)
         self.out_shapes = [o.shape for o in outs]
-        self.tuple_out = not isinstance(out, Tensor)
+        self.out_type = None if isinstance(out, Tensor) else type(out)  # tuple or list
         self.bounds = np.cumsum([0] + [int(np.prod(s)) for s in self.out_shapes])
         self.values = [("input", a) for a in arrays] + [("output", o.data) for o in outs]
 
@@ -198,8 +231,9 @@ class _Checker:
             bad = np.argwhere(~np.isfinite(values))
             if len(bad):
                 where = tuple(int(i) for i in bad[0])
+                which = self.input_name(k) if what == "input" else f"output {k}"
                 error = (
-                    f"non-finite {what} {k} at element {where}: {values[where]}; derivatives "
+                    f"non-finite {which} at element {where}: {values[where]}; derivatives "
                     "cannot be checked where the function's values are not finite"
                 )
                 return [
@@ -207,13 +241,16 @@ class _Checker:
                 ]
         return []
 
+    def input_name(self, j: int) -> str:
+        return f"input {j}" if self.names is None else self.names[j]
+
     def flat(self, *arrays) -> np.ndarray:
         with no_grad():
             outs = outputs_of(self.f(*[Tensor(a) for a in arrays]))
         return np.concatenate([o.data.reshape(-1) for o in outs]) if outs else np.zeros(0)
 
     def run(self, modes, fast, rng) -> GradcheckResult:
-        result = GradcheckResult([], self.eps, self.atol, self.rtol)
+        result = GradcheckResult([], self.eps, self.atol, self.rtol, inputs=self.names)
         result.checks = self.nonfinite_values()
         if result.checks:
             return result
@@ -269,7 +306,7 @@ class _Checker:
             flat[self.bounds[o] : self.bounds[o + 1]].reshape(s)
             for o, s in enumerate(self.out_shapes)
         ]
-        return parts if self.tuple_out else parts[0]
+        return parts[0] if self.out_type is None else self.out_type(parts)
 
     def compare(self, mode, o, j, analytic, sided, rows) -> Check:
         numeric = sided.central[rows]
@@ -321,8 +358,9 @@ class _Checker:
             which = "numeric"
             cause = f"f is not finite within eps {self.eps:g} of the input, or eps is too small"
         error = (
-            f"non-finite {which} derivative d(output {o})/d(input {j}) at output element "
-            f"{out_index}, input element {in_index}: analytic {a:.6g}, numeric {n:.6g} ({cause})"
+            f"non-finite {which} derivative d(output {o})/d({self.input_name(j)}) at output "
+            f"element {out_index}, input element {in_index}: analytic {a:.6g}, numeric "
+            f"{n:.6g} ({cause})"
         )
         check = Check(mode, o, j, np.inf, np.inf, a, n, False, error=error)
         check.out_index, check.in_index = out_index, in_index

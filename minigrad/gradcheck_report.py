@@ -87,6 +87,11 @@ class GradcheckResult:
     culprit: Culprit | None = None
     what: str = "gradcheck"
     notes: list[str] = field(default_factory=list)
+    inputs: list[str] | None = None  # the names of pytree inputs' leaves (else numbered)
+
+    def input_name(self, j: int) -> str:
+        """`input 0` for flat inputs, the leaf's path (`params['w']`) for pytree inputs."""
+        return f"input {j}" if self.inputs is None else self.inputs[j]
 
     @property
     def passed(self) -> bool:
@@ -115,18 +120,24 @@ class GradcheckResult:
             f"{self.what} {'passed' if self.passed else 'FAILED'} (float64, eps {self.eps:g},"
             f" atol {self.atol:g}, rtol {self.rtol:g})"
         )
+        # NOTE: pytree inputs are named by path in a column as wide as the longest name.
+        names = [
+            _dash(c.input) if self.inputs is None or c.input is None else self.inputs[c.input]
+            for c in self.checks
+        ]
+        width = max([4, *(len(n) + 2 for n in names)])
         rows = [
-            f"{'mode':<13}{'out':>4}{'in':>4}{'max abs err':>13}{'max rel err':>13}  "
+            f"{'mode':<13}{'out':>4}{'in':>{width}}{'max abs err':>13}{'max rel err':>13}  "
             f"{'worst element':<24}{'analytic':>12}{'numeric':>12}  ok"
         ]
-        for c in self.checks:
+        for c, name in zip(self.checks, names, strict=True):
             rows.append(
-                f"{c.mode:<13}{_dash(c.output):>4}{_dash(c.input):>4}{c.max_abs:>13.2e}"
+                f"{c.mode:<13}{_dash(c.output):>4}{name:>{width}}{c.max_abs:>13.2e}"
                 f"{c.max_rel:>13.2e}  {c.where():<24}{c.analytic:>12.6g}{c.numeric:>12.6g}  "
                 f"{'yes' if c.passed else 'NO'}"
             )
         tail = [
-            f"kink: input {i} element {k[0]}: one-sided derivatives {k[1]:.6g} and "
+            f"kink: {self.input_name(i)} element {k[0]}: one-sided derivatives {k[1]:.6g} and "
             f"{k[2]:.6g} differ, so the function is not differentiable there (skipped)"
             for i, k in self.kinks
         ]
@@ -155,8 +166,9 @@ class GradcheckResult:
                 )
                 continue
             lines.append(
-                f"{self.what} failed in {MODE_NAMES[c.mode]}: d(output {c.output})/d(input "
-                f"{c.input}) at output element {c.out_index}, input element {c.in_index}: "
+                f"{self.what} failed in {MODE_NAMES[c.mode]}: d(output {c.output})/"
+                f"d({self.input_name(c.input)}) at output element {c.out_index}, input element "
+                f"{c.in_index}: "
                 f"analytic {c.analytic:.6g} vs numeric {c.numeric:.6g} (abs error "
                 f"{abs(c.analytic - c.numeric):.3g} > atol {self.atol:g} + rtol {self.rtol:g} "
                 f"* |numeric|; eps {self.eps:g})"

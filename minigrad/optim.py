@@ -7,9 +7,11 @@ version counters see every change; their state (velocities, moments) is plain Nu
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
+from minigrad import pytree
 from minigrad.autodiff.mode import no_grad
 from minigrad.tensor import Tensor
 from minigrad.validate import flag, integer, number
@@ -17,10 +19,16 @@ from minigrad.validate import flag, integer, number
 
 class Optimizer:
     """Base class: keeps the parameters (distinct leaf tensors, checked here) and the learning
-    rate, and applies `update` to each parameter that has a gradient."""
+    rate, and applies `update` to each parameter that has a gradient.
+
+    `params` may be a list of tensors (`model.parameters()`), a pytree of them (nested dicts,
+    tuples, lists: `{'w': w, 'b': b}`), or (name, tensor) pairs (`model.named_parameters()`);
+    errors name each parameter by its name or path. A tensor given twice is kept once (with a
+    UserWarning), so that it is not stepped twice.
+    """
 
     def __init__(self, params, lr: float) -> None:
-        self.params: list[Tensor] = _parameters(params, type(self).__name__)
+        self.params, self.names = _parameters(params, type(self).__name__)
         self.lr = lr
         self.steps = 0
         self.schedule = None  # the one learning-rate schedule driving this optimiser, if any
@@ -46,8 +54,8 @@ class Optimizer:
                     continue
                 if g.shape != p.shape:  # .grad is checked when set; this guards its .data
                     raise ValueError(
-                        f"{type(self).__name__}.step: parameter {k} has shape {p.shape} but "
-                        f"its gradient has shape {g.shape}"
+                        f"{type(self).__name__}.step: parameter {self.names[k]} has shape "
+                        f"{p.shape} but its gradient has shape {g.shape}"
                     )
                 p.sub_(self.update(k, p.data, g.data))
 
@@ -56,42 +64,76 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _parameters(params, owner: str) -> list[Tensor]:
-    """`params` as a list of distinct leaf tensors, or a TypeError/ValueError saying why not."""
+def _parameters(params, owner: str) -> tuple[list[Tensor], list[str]]:
+    """`params` as a list of distinct leaf tensors and their names for messages, or a
+    TypeError/ValueError saying why not."""
     if isinstance(params, Tensor):
         raise TypeError(
             f"{owner}: params must be an iterable of tensors, got one Tensor; write "
             f"{owner}([p], ...) or {owner}(model.parameters(), ...)"
         )
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(
-            f"{owner}: params must be an iterable of tensors, got {type(params).__name__}"
-        ) from None
-    if not params:
-        raise ValueError(f"{owner}: got no parameters to optimise")
-    seen: set[int] = set()
-    for k, p in enumerate(params):
-        if not isinstance(p, Tensor):
+    if type(params) not in (list, tuple, dict):  # an iterator, such as named_parameters()
+        try:
+            params = list(params)
+        except TypeError:
             raise TypeError(
-                f"{owner}: parameter {k} is a {type(p).__name__}, not a Tensor (parameter "
-                "groups as dicts are not supported; use one optimiser per learning rate)"
-            )
-        if not p.is_leaf:
-            raise ValueError(
-                f"{owner}: parameter {k} was computed by `{p._op.name}`, so it is not a leaf "
-                "and cannot be optimised; optimise the tensors it was computed from"
-            )
-        if p.dtype.kind != "f":
-            raise TypeError(f"{owner}: parameter {k} has dtype {p.dtype}; it must be float")
+                f"{owner}: params must be an iterable of tensors, got {type(params).__name__}"
+            ) from None
+    tensors, names = _named(params, owner)
+    if not tensors:
+        raise ValueError(f"{owner}: got no parameters to optimise")
+    kept, seen = [], {}
+    for p, name in zip(tensors, names, strict=True):
+        _check_parameter(p, name, owner, params)
         if id(p) in seen:
-            raise ValueError(
-                f"{owner}: parameter {k} appears twice, so it would be stepped twice; pass "
-                "each tensor once"
+            warnings.warn(
+                f"{owner}: optimizer got the same parameter twice (parameter {seen[id(p)]} and "
+                f"parameter {name}); it is kept once, so that step() updates it once",
+                UserWarning,
+                stacklevel=4,
             )
-        seen.add(id(p))
-    return params
+            continue
+        seen[id(p)] = name
+        kept.append(p)
+    return kept, [seen[id(p)] for p in kept]
+
+
+def _named(params, owner: str) -> tuple[list, list[str]]:
+    """The tensors of `params` and their names: the given names for (name, tensor) pairs, the
+    index for a flat list, the path for a pytree (`params['w'][0]`)."""
+    leaves, treedef = pytree.flatten(params, owner)
+    if type(params) is dict:
+        return leaves, [pytree.name("params", path, "params") for path in treedef.paths()]
+    pairs = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+    if params and all(pairs):
+        return [p for _, p in params], [n for n, _ in params]
+    if any(pairs):
+        raise TypeError(
+            f"{owner}: params mixes (name, tensor) pairs with other entries; pass "
+            "model.named_parameters(), or the tensors alone"
+        )
+    if all(pytree.is_leaf(p) for p in params):
+        return leaves, [str(k) for k in range(len(leaves))]
+    return leaves, [pytree.name("params", path, "params") for path in treedef.paths()]
+
+
+def _check_parameter(p, name: str, owner: str, params) -> None:
+    if not isinstance(p, Tensor):
+        groups = type(params) is not dict and any(
+            isinstance(g, dict) and "params" in g for g in params
+        )
+        hint = " (parameter groups as dicts are not supported; use one optimiser per learning rate)"
+        raise TypeError(
+            f"{owner}: parameter {name} is {pytree.describe(p)}, not a Tensor"
+            + (hint if groups else "")
+        )
+    if not p.is_leaf:
+        raise ValueError(
+            f"{owner}: parameter {name} was computed by `{p._op.name}`, so it is not a leaf "
+            "and cannot be optimised; optimise the tensors it was computed from"
+        )
+    if p.dtype.kind != "f":
+        raise TypeError(f"{owner}: parameter {name} has dtype {p.dtype}; it must be float")
 
 
 class SGD(Optimizer):
