@@ -32,10 +32,12 @@ from minigrad.nn.activations import (
 from minigrad.nn.layers import BatchNorm1d, Dropout, Flatten, Linear, Maxout
 from minigrad.nn.losses import (
     CrossEntropyLoss,
+    L1Loss,
     MSELoss,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    l1_loss,
     l1_penalty,
     l2_penalty,
     mse_loss,
@@ -56,6 +58,7 @@ __all__ = [
     "HardTanh",
     "LeakyReLU",
     "Linear",
+    "L1Loss",
     "MSELoss",
     "Maxout",
     "Module",
@@ -81,6 +84,7 @@ __all__ = [
     "l2_penalty",
     "leaky_relu",
     "maxout",
+    "l1_loss",
     "mse_loss",
     "nll_loss",
     "one_hot",
