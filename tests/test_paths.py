@@ -107,13 +107,15 @@ def test_lecture_expression_L_forward_and_graph():
 def test_lecture_expression_L_manual_backpropagation():
     a, b, c, d, e, f, L = expression_L()
     # The lecture fills in every .grad by hand, from the output back.
-    L.grad = 1.0
-    f.grad = 4.0  # dL/df = d.data
-    d.grad = -2.0  # dL/dd = f.data
-    c.grad = -2.0  # dL/dc = dL/dd * dd/dc = -2.0 * 1.0
-    e.grad = -2.0
-    a.grad = -2.0 * -3.0  # dL/da = dL/de * de/da = -2.0 * b.data
-    b.grad = -2.0 * 2.0  # dL/db = dL/de * a.data
+    # spelling: L.grad = 1.0 -> L.grad = np.array(1.0): .grad takes None, 0 (zeros) or an array
+    # of the tensor's shape and dtype, as PyTorch refuses a number there too
+    L.grad = np.array(1.0)
+    f.grad = np.array(4.0)  # dL/df = d.data
+    d.grad = np.array(-2.0)  # dL/dd = f.data
+    c.grad = np.array(-2.0)  # dL/dc = dL/dd * dd/dc = -2.0 * 1.0
+    e.grad = np.array(-2.0)
+    a.grad = np.array(-2.0 * -3.0)  # dL/da = dL/de * de/da = -2.0 * b.data
+    b.grad = np.array(-2.0 * 2.0)  # dL/db = dL/de * a.data
     assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
 
     # lol(): the lecture checks each one by nudging one input by h
@@ -178,13 +180,14 @@ def test_lecture_neuron_manual_backpropagation():
     o = n.tanh()
     o.label = "o"
     assert f"{o.data:.4f}" == "0.7071"
-    o.grad = 1.0
-    n.grad = 1 - o.data**2  # do/dn = 1 - tanh(n)**2
+    # spelling: o.grad = 1.0 -> o.grad = np.array(1.0), as above
+    o.grad = np.array(1.0)
+    n.grad = np.array(1 - o.data**2)  # do/dn = 1 - tanh(n)**2
     assert n.grad.item() == pytest.approx(0.5)
-    x1w1x2w2.grad = 0.5  # a plus node routes the gradient unchanged
-    b.grad = 0.5
-    x1w1.grad = 0.5
-    x2w2.grad = 0.5
+    x1w1x2w2.grad = np.array(0.5)  # a plus node routes the gradient unchanged
+    b.grad = np.array(0.5)
+    x1w1.grad = np.array(0.5)
+    x2w2.grad = np.array(0.5)
     x2.grad = w2.data * x2w2.grad
     w2.grad = x2.data * x2w2.grad
     x1.grad = w1.data * x1w1.grad
@@ -695,7 +698,8 @@ class Fn(mg.Function):
         return gO
 
     # spelling: a forward-mode-only Function -> one with a backward too: minigrad's
-    # Function.apply requires both forward and backward
+    # Function.apply refuses an op without backward when an input requires grad, and the
+    # tutorial's primal has requires_grad=True
     @staticmethod
     def backward(ctx, gO):
         raise NotImplementedError("forward mode only")
@@ -904,6 +908,9 @@ def test_cookbook_jacobians_and_hessians():
     assert J_dict["W"].shape == (4, 3) and J_dict["b"].shape == (4,)
     assert np.allclose(J_dict["W"], J, rtol=1e-12)
     assert np.allclose(J_dict["b"], p * (1 - p), rtol=1e-12)
+    J_dict_fwd = jacfwd(predict_dict)({"W": W, "b": b}, inputs)
+    assert np.allclose(J_dict_fwd["W"], J, rtol=1e-12)
+    assert np.allclose(J_dict_fwd["b"], J_dict["b"], rtol=1e-12)
 
     def hessian(f):
         return jacfwd(jacrev(f))
@@ -977,6 +984,17 @@ def test_cookbook_hessian_vector_products_forward_and_reverse():
     ans4 = hvp_revrev(f, (X,), (V,))
     assert np.allclose(ans1, ans3, rtol=1e-12) and np.allclose(ans1, ans4, rtol=1e-12)
     assert np.allclose(mg.hvp(f, X, V), ans1, rtol=1e-12)
+
+    # "this hvp function works with arrays of any shape and with arbitrary container types"
+    def g(params):
+        return f(params["X"]) + np.sum(np.tanh(params["pair"][0]) ** 2)
+
+    x2 = rng.standard_normal(3)
+    v2 = rng.standard_normal(3)
+    out = hvp(g, ({"X": X, "pair": (x2,)},), ({"X": V, "pair": (v2,)},))
+    assert set(out) == {"X", "pair"} and isinstance(out["pair"], tuple)
+    assert np.allclose(out["X"], ans1, rtol=1e-12)
+    assert np.allclose(out["pair"][0], hvp(f, (x2,), (v2,)), rtol=1e-12)
 
 
 def test_cookbook_matrix_jacobian_products_without_vmap():
