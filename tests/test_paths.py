@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import nn, optim
+from minigrad import nn, optim, viz
 
 
 @pytest.fixture
@@ -78,6 +78,17 @@ def test_lecture_derivative_of_a_simple_function():
     assert x.grad == 14.0  # 6x - 4
 
 
+def test_lecture_value_operators():
+    a = Value(2.0)
+    b = Value(4.0)
+    assert (a + 1).data == 3.0 and (1 + a).data == 3.0  # __radd__
+    assert (a * 2).data == 4.0 and (2 * a).data == 4.0  # __rmul__
+    assert (a - b).data == -2.0
+    assert (a / b).data == 0.5
+    assert (a**2).data == 4.0
+    assert a.exp().data == pytest.approx(math.exp(2.0))
+
+
 def expression_L():
     a = Value(2.0, label="a")
     b = Value(-3.0, label="b")
@@ -102,6 +113,16 @@ def test_lecture_expression_L_forward_and_graph():
     assert [id(t) for t in L.grad_fn.inputs] == [id(d), id(f)]
     assert [id(t) for t in d.grad_fn.inputs] == [id(e), id(c)]
     assert a.grad_fn is None  # a leaf
+
+
+def test_lecture_expression_L_drawn():
+    *_, L = expression_L()
+    L.backward()
+    # spelling: draw_dot(L) -> viz.draw(L): minigrad's drawing (Graphviz too) of any graph
+    dot = viz.draw(L)
+    for label in ["a", "b", "c", "d", "e", "f", "L"]:
+        assert f"<b>{label}</b>" in dot.source
+    assert "data -8" in dot.source
 
 
 def test_lecture_expression_L_manual_backpropagation():
@@ -1086,5 +1107,6 @@ def test_cookbook_numpy_functions_inside_grad():
     t = np.tanh(np.array([0.5, -1.0]))
     assert np.allclose(g, 2 * t * (1 - t**2), rtol=1e-12)
     g = grad(lambda x: np.sum(np.exp(x), axis=0))(np.array([0.0, 1.0]))
+    # a Python list is compared at the tensor's precision (float64 here), as NumPy does
     assert np.allclose(g, [1.0, math.e], rtol=1e-12)
     assert np.isfinite(g).all()
