@@ -72,6 +72,12 @@ def _parameters(params, owner: str) -> tuple[list[Tensor], list[str]]:
             f"{owner}: params must be an iterable of tensors, got one Tensor; write "
             f"{owner}([p], ...) or {owner}(model.parameters(), ...)"
         )
+    if isinstance(params, set | frozenset):
+        raise TypeError(
+            f"{owner}: params is a set, whose order changes from run to run (and with it the "
+            f"order of the updates and of the state); pass a list, e.g. {owner}(list(params), "
+            "...) or model.parameters()"
+        )
     if type(params) not in (list, tuple, dict):  # an iterator, such as named_parameters()
         try:
             params = list(params)

@@ -452,6 +452,12 @@ CASES = [
         r"got one Tensor; write SGD\(\[p\], ...\)",
     ),
     good("optim/duplicate", lambda: _duplicate(), lambda params: len(params) == 1),
+    bad(
+        "optim/set",
+        lambda: optim.SGD({p(), p()}, lr=0.1),
+        TypeError,
+        r"params is a set, whose order changes.*pass a list",
+    ),
     bad("optim/non-leaf", lambda: optim.SGD([leaf([1.0]) * 2], lr=0.1), ValueError, "not a leaf"),
     bad("optim/ndarray", lambda: optim.SGD([np.ones(2)], lr=0.1), TypeError, "not a Tensor"),
     bad(
