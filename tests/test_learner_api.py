@@ -6,6 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import minigrad as mg
 
@@ -227,3 +230,18 @@ def test_backward_inputs_accumulates_only_there():
         (a * 2).sum().backward(inputs=[f64(1.0)])
     with pytest.raises(TypeError, match="inputs must be a tensor or a non-empty list"):
         (a * 2).sum().backward(inputs=[])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 6), elements=st.floats(-3, 3)),
+    st.sampled_from([None, 1, 3, np.inf]),
+)
+def test_norm_checks_in_both_modes_and_twice(v, ord):
+    if ord in (None, 3) and np.linalg.norm(v, ord) < 1e-3:
+        v = v + 0.5  # away from the kink at 0, where central differences cannot agree
+    if ord in (1, np.inf) and (np.min(np.abs(v)) < 1e-3 or len(set(np.abs(v))) < len(v)):
+        return  # kinks of abs and ties of max: checked by the kink tests of the primitives
+    assert mg.gradcheck(lambda x: mg.linalg.norm(x, ord), v)
+    if ord in (None, 3):
+        assert mg.gradgradcheck(lambda x: mg.linalg.norm(x, ord), v)
