@@ -56,10 +56,10 @@ def check_dtype(dtype, what: str = "tensor") -> np.dtype:
     return dtype
 
 
-def as_array(data, dtype=None, copy: bool = False) -> np.ndarray:
-    """NumPy arrays keep their dtype; Python floats and lists of floats get the default dtype;
-    Python ints and bools stay integer and bool. Strings, objects, dates and complex numbers
-    are refused. With `copy`, the result never shares memory with `data`."""
+def as_array(data, dtype=None, copy: bool = False, floats=None) -> np.ndarray:
+    """NumPy arrays keep their dtype; Python floats and lists of floats get the default dtype
+    (or `floats`); Python ints and bools stay integer and bool. Strings, objects, dates and
+    complex numbers are refused. With `copy`, the result never shares memory with `data`."""
     if hasattr(data, "_requires_grad"):  # a Tensor
         data = data.data
     if dtype is not None:
@@ -72,7 +72,7 @@ def as_array(data, dtype=None, copy: bool = False) -> np.ndarray:
         except ValueError as err:  # ragged lists
             raise ValueError(f"cannot make a tensor from {_describe(data)}: {err}") from None
         if arr.dtype.kind == "f" and dtype is None:
-            dtype = _DEFAULT[0]
+            dtype = _DEFAULT[0] if floats is None else floats
     if arr.dtype.kind not in KINDS:
         raise TypeError(
             f"cannot make a tensor from {_describe(data)}: its dtype {arr.dtype} is not "

@@ -140,14 +140,18 @@ class Tensor:
         if value is None:
             self._grad = None
             return
-        if isinstance(value, int | float | np.number) and value == 0 and type(value) is not bool:
-            # micrograd's `p.grad = 0.0`
-            self._grad = Tensor._make(np.zeros_like(self.data), None)
-            return
+        if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+            if value == 0:  # micrograd's `p.grad = 0.0`
+                self._grad = Tensor._make(np.zeros_like(self.data), None)
+                return
+            if self.ndim == 0:  # micrograd's manual backprop: `L.grad = 1.0`
+                self._grad = Tensor._make(np.array(value, dtype=self.dtype), None)
+                return
         if not isinstance(value, Tensor | np.ndarray):
             raise TypeError(
-                f"grad: assign None (to reset it, as zero_grad() does), 0 (zeros) or a Tensor of "
-                f"shape {self.shape}, not {type(value).__name__} {value!r:.40}"
+                f"grad: assign None (to reset it, as zero_grad() does), 0 (zeros), a number (to "
+                f"a 0-d tensor) or a Tensor of shape {self.shape}, not {type(value).__name__} "
+                f"{value!r:.40}"
             )
         if value.shape != self.shape or value.dtype != self.dtype:
             raise ValueError(
@@ -386,6 +390,9 @@ class Tensor:
     def __rpow__(self, other):
         return F.power(other, self)
 
+    def pow(self, other):
+        return F.power(self, other)
+
     def __matmul__(self, other):
         return F.matmul(self, other)
 
@@ -405,22 +412,22 @@ class Tensor:
         return F.getitem(self, index)
 
     def __lt__(self, other):
-        return F.less(self, other)
+        return F.less(self, other) if _comparable(other) else NotImplemented
 
     def __le__(self, other):
-        return F.less_equal(self, other)
+        return F.less_equal(self, other) if _comparable(other) else NotImplemented
 
     def __gt__(self, other):
-        return F.greater(self, other)
+        return F.greater(self, other) if _comparable(other) else NotImplemented
 
     def __ge__(self, other):
-        return F.greater_equal(self, other)
+        return F.greater_equal(self, other) if _comparable(other) else NotImplemented
 
     def __eq__(self, other):
-        return F.equal(self, other)
+        return F.equal(self, other) if _comparable(other) else NotImplemented
 
     def __ne__(self, other):
-        return F.not_equal(self, other)
+        return F.not_equal(self, other) if _comparable(other) else NotImplemented
 
     def __and__(self, other):
         return F.logical_and(self, other)
@@ -571,6 +578,12 @@ class Tensor:
 
     def matmul(self, other):
         return F.matmul(self, other)
+
+
+def _comparable(other) -> bool:
+    """Operands a comparison understands; for others (pytest.approx, None, objects) Python
+    asks the other side (`NotImplemented`), as NumPy arrays do."""
+    return isinstance(other, Tensor | int | float | np.ndarray | np.generic | list | tuple)
 
 
 def either_name(name: str | None, label: str | None) -> str | None:

@@ -245,3 +245,35 @@ def test_norm_checks_in_both_modes_and_twice(v, ord):
     assert mg.gradcheck(lambda x: mg.linalg.norm(x, ord), v)
     if ord in (None, 3):
         assert mg.gradgradcheck(lambda x: mg.linalg.norm(x, ord), v)
+
+
+def test_lists_are_weakly_typed_operands_like_python_numbers():
+    x64 = f64([1.0, 2.0])
+    assert (x64 + [0.1, 0.2]).tolist() == [1.1, 2.2] and (x64 * [0.1, 0.2]).dtype == np.float64
+    x32 = mg.tensor([1.0, 2.0])
+    assert (x32 + [0.1, 0.2]).dtype == np.float32 and mg.tensor([0.1]).dtype == np.float32
+    assert (mg.tensor([1, 2]) + [0.5, 0.5]).dtype == np.result_type(np.int64, np.float32)
+    with pytest.raises(TypeError, match=r"add: cannot make a tensor from list \['a'\]"):
+        x64 + ["a"]
+    with pytest.raises(ValueError, match=r"add: cannot make a tensor from list"):
+        x64 + [[1.0], [2.0, 3.0]]
+
+
+def test_comparisons_with_foreign_objects_defer_to_them():
+    t = mg.tensor(2.0)
+    assert t == pytest.approx(2.0) and not (t != pytest.approx(2.0))
+    assert (t == None) is False and (t != None) is True  # noqa: E711 (the point of the test)
+    with pytest.raises(TypeError, match="not supported"):
+        t < None  # noqa: B015
+
+
+def test_micrograd_manual_backprop_numbers_and_pow():
+    L = f64(-8.0, True)
+    L.grad = 1.0
+    L.grad = np.float64(2.5)
+    assert L.grad.item() == 2.5 and L.grad.dtype == np.float64
+    x = f64([1.0, 2.0], True)
+    with pytest.raises(TypeError, match=r"a number \(to a 0-d tensor\)"):
+        x.grad = 1.0
+    x.pow(3).sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]

@@ -128,15 +128,13 @@ def test_lecture_expression_L_drawn():
 def test_lecture_expression_L_manual_backpropagation():
     a, b, c, d, e, f, L = expression_L()
     # The lecture fills in every .grad by hand, from the output back.
-    # spelling: L.grad = 1.0 -> L.grad = np.array(1.0): .grad takes None, 0 (zeros) or an array
-    # of the tensor's shape and dtype, as PyTorch refuses a number there too
-    L.grad = np.array(1.0)
-    f.grad = np.array(4.0)  # dL/df = d.data
-    d.grad = np.array(-2.0)  # dL/dd = f.data
-    c.grad = np.array(-2.0)  # dL/dc = dL/dd * dd/dc = -2.0 * 1.0
-    e.grad = np.array(-2.0)
-    a.grad = np.array(-2.0 * -3.0)  # dL/da = dL/de * de/da = -2.0 * b.data
-    b.grad = np.array(-2.0 * 2.0)  # dL/db = dL/de * a.data
+    L.grad = 1.0  # a number, to a 0-d tensor, as micrograd's Value
+    f.grad = 4.0  # dL/df = d.data
+    d.grad = -2.0  # dL/dd = f.data
+    c.grad = -2.0  # dL/dc = dL/dd * dd/dc = -2.0 * 1.0
+    e.grad = -2.0
+    a.grad = -2.0 * -3.0  # dL/da = dL/de * de/da = -2.0 * b.data
+    b.grad = -2.0 * 2.0  # dL/db = dL/de * a.data
     assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
 
     # lol(): the lecture checks each one by nudging one input by h
@@ -201,14 +199,13 @@ def test_lecture_neuron_manual_backpropagation():
     o = n.tanh()
     o.label = "o"
     assert f"{o.data:.4f}" == "0.7071"
-    # spelling: o.grad = 1.0 -> o.grad = np.array(1.0), as above
-    o.grad = np.array(1.0)
-    n.grad = np.array(1 - o.data**2)  # do/dn = 1 - tanh(n)**2
+    o.grad = 1.0
+    n.grad = 1 - o.data**2  # do/dn = 1 - tanh(n)**2
     assert n.grad.item() == pytest.approx(0.5)
-    x1w1x2w2.grad = np.array(0.5)  # a plus node routes the gradient unchanged
-    b.grad = np.array(0.5)
-    x1w1.grad = np.array(0.5)
-    x2w2.grad = np.array(0.5)
+    x1w1x2w2.grad = 0.5  # a plus node routes the gradient unchanged
+    b.grad = 0.5
+    x1w1.grad = 0.5
+    x2w2.grad = 0.5
     x2.grad = w2.data * x2w2.grad
     w2.grad = x2.data * x2w2.grad
     x1.grad = w1.data * x1w1.grad
@@ -487,9 +484,7 @@ def test_gentle_intro_frozen_parameters():
 def test_mechanics_saved_tensors():
     mg.manual_seed(0)
     x = mg.randn(5, requires_grad=True)
-    # spelling: x.pow(2) -> x ** 2: minigrad's Tensor has NumPy's methods, and NumPy has no
-    # ndarray.pow
-    y = x**2
+    y = x.pow(2)
     # spelling: y.grad_fn._saved_self -> y.grad_fn.inputs[0]: the node lists the tensors the
     # op read; what a rule saves is the engine's business
     assert y.grad_fn.inputs[0] is x

@@ -75,6 +75,7 @@ class Primitive:
                 return dual
         args, needs = [], []
         tensors = arrays = False
+        lists = None
         for i, x in enumerate(xs):
             if isinstance(x, Tensor):
                 args.append(x.data)
@@ -87,8 +88,11 @@ class Primitive:
                 args.append(x)
                 arrays = arrays or type(x) is np.ndarray
             else:
-                args.append(as_array(x))
+                args.append(x)
+                lists = [i] if lists is None else [*lists, i]
         try:
+            if lists is not None:
+                _weak_lists(args, lists)
             out = self.forward(*args)
         except (ValueError, TypeError, IndexError) as err:
             raise restated(err, f"{self.name}: {err}; input shapes {_shapes(args)}") from None
@@ -192,8 +196,24 @@ def copied_arrays(xs, args):
     return xs, args
 
 
+def _weak_lists(args: list, positions: list[int]) -> None:
+    """Lists of Python floats are weakly typed, like Python floats: they take the float dtype of
+    the arrays they meet (`x64 + [0.1]` stays exact), else the default dtype."""
+    kinds = (a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f")
+    floats = next(kinds, None)
+    for i in positions:
+        args[i] = as_array(args[i], floats=floats)
+
+
 def _shapes(args) -> str:
-    return ", ".join(str(np.shape(a)) for a in args)
+    return ", ".join(_shape(a) for a in args)
+
+
+def _shape(a) -> str:
+    try:
+        return str(np.shape(a))
+    except ValueError:  # a ragged list
+        return type(a).__name__
 
 
 def toposort(roots, constants: bool = False) -> list[Tensor]:
