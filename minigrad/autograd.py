@@ -34,8 +34,8 @@ def grad(
     >>> mg.autograd.grad(x ** 2, x)
     (tensor(6.),)
     """
-    roots = _outputs(outputs)
-    targets = reverse.differentiated(inputs, "autograd.grad", "inputs")
+    roots = reverse.tensor_list(outputs, "autograd.grad", "outputs")
+    targets = reverse.tensor_list(inputs, "autograd.grad", "inputs", requires_grad=True)
     seeds = _seeds(grad_outputs, roots)
     allow_unused = flag(allow_unused, "autograd.grad", "allow_unused")
     materialize_grads = flag(materialize_grads, "autograd.grad", "materialize_grads")
@@ -63,7 +63,7 @@ def backward(
 ) -> None:
     """Accumulate the gradients of several outputs into the leaves' `.grad` in one sweep
     (`torch.autograd.backward`); with `inputs`, into those tensors' `.grad` only."""
-    roots = _outputs(tensors, "autograd.backward", "tensors")
+    roots = reverse.tensor_list(tensors, "autograd.backward", "tensors")
     reverse.backward(
         roots,
         _seeds(grad_tensors, roots, "autograd.backward", "grad_tensors"),
@@ -71,19 +71,6 @@ def backward(
         create_graph=create_graph,
         into=inputs,
     )
-
-
-def _outputs(outputs, where: str = "autograd.grad", what: str = "outputs") -> list[Tensor]:
-    items = [outputs] if isinstance(outputs, Tensor) else outputs
-    if not isinstance(items, list | tuple) or not items:
-        raise TypeError(
-            f"{where}: {what} must be a tensor or a non-empty list of tensors, got "
-            f"{type(outputs).__name__} {outputs!r:.40}"
-        )
-    for k, t in enumerate(items):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: {what}[{k}] is {type(t).__name__}, not a Tensor")
-    return list(items)
 
 
 def _seeds(seeds, roots, where: str = "autograd.grad", what: str = "grad_outputs") -> list:

@@ -40,7 +40,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     `inputs=`), the gradients with respect to those tensors accumulate into their `.grad`.
     """
     if into is not None:
-        into = differentiated(into, "backward", "inputs")
+        into = tensor_list(into, "backward", "inputs", requires_grad=True)
         grads = backward(
             roots, seeds, retain_graph=retain_graph, create_graph=create_graph, targets=into
         )
@@ -137,9 +137,9 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     return None
 
 
-def differentiated(tensors, where: str, what: str) -> list[Tensor]:
-    """The tensors to differentiate with respect to: one tensor or a non-empty sequence of
-    tensors that require grad."""
+def tensor_list(tensors, where: str, what: str, requires_grad: bool = False) -> list[Tensor]:
+    """One tensor or a non-empty sequence of tensors, as a list; with `requires_grad`, each must
+    require grad (the tensors to differentiate with respect to)."""
     items = [tensors] if isinstance(tensors, Tensor) else tensors
     if not isinstance(items, list | tuple) or not items:
         raise TypeError(
@@ -149,7 +149,7 @@ def differentiated(tensors, where: str, what: str) -> list[Tensor]:
     for k, x in enumerate(items):
         if not isinstance(x, Tensor):
             raise TypeError(f"{where}: {what}[{k}] is {type(x).__name__}, not a Tensor")
-        if not x._requires_grad:
+        if requires_grad and not x._requires_grad:
             raise RuntimeError(
                 f"{where}: {what}[{k}] (shape {x.shape}) does not require grad, so no gradient "
                 "flows into it; create it with requires_grad=True"
