@@ -132,7 +132,9 @@ def rand(
 
 
 def _like_dtype(x, dtype):
-    return np.asarray(x).dtype if dtype is None else dtype
+    if dtype is not None:
+        return dtype
+    return x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:

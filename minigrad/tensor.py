@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from minigrad.autodiff.mode import MODE, OFF
 from minigrad.dtypes import as_array
 from minigrad.validate import flag
 
@@ -282,6 +283,14 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __array__(self, dtype=None, copy=None):
+        """The data, for NumPy (np.asarray, np.array([...]), plotting). Refused, as in PyTorch,
+        for a tensor whose gradient is being recorded: the array would silently drop it."""
+        if self._requires_grad and (not OFF or MODE.enabled) or self._is_dual:
+            raise TypeError(
+                f"converting a tensor that requires grad (shape {self.shape}) to a NumPy array "
+                "would drop its gradient: build tensors from tensors with mg.stack([...]) or "
+                "mg.concatenate (recorded), or take the values with x.detach() or x.data"
+            )
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __bool__(self) -> bool:

@@ -212,3 +212,22 @@ def test_bad_operands_are_reported_with_the_op():
         np.add(x, "a")
     with pytest.raises(ValueError, match="add"):
         np.add(x, np.ones(3))
+
+
+def test_arrays_built_from_tensors_that_require_grad_are_refused_with_advice():
+    v = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"would drop its gradient.*mg.stack") as err:
+        mg.grad(lambda x: np.sum(np.array([x[0], x[1]]) ** 2) + x.sum())(v)
+    assert "mg.stack([...])" in str(err.value)
+    g = mg.grad(lambda x: np.sum(mg.stack([x[0], x[1]]) ** 2) + x.sum())(v)  # the advice
+    assert g.tolist() == [3.0, 5.0]
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="would drop its gradient"):
+        mg.tensor([1.0, 2.0]) + [x[0], x[1]]  # a list of tensors as an operand
+    with pytest.raises(TypeError, match="would drop its gradient"):
+        mg.tensor([x[0], x[1]])
+    assert mg.tensor([x[0].detach(), x[1].detach()]).tolist() == [1.0, 2.0]
+    with mg.dual_level():
+        d = mg.make_dual(mg.tensor(1.0), mg.tensor(1.0))
+        with pytest.raises(TypeError, match="would drop its gradient"):
+            np.asarray(d)

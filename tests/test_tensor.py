@@ -66,7 +66,11 @@ def test_attributes_and_conversions():
     assert isinstance(x.numpy(), np.ndarray) and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert x[1, 0].item() == 3.0 and float(x[0, 0]) == 1.0 and len(x) == 2
     assert [r.shape for r in x] == [(2,), (2,)]
-    assert np.asarray(x).shape == (2, 2)
+    with pytest.raises(TypeError, match=r"would drop its gradient.*mg.stack.*x.detach\(\)"):
+        np.asarray(x)  # as PyTorch: the array would drop the gradient
+    assert np.asarray(x.detach()).shape == (2, 2) and np.asarray(x.data).shape == (2, 2)
+    with mg.no_grad():
+        assert np.asarray(x).shape == (2, 2)  # nothing is recorded: nothing is lost
     y = x * 2
     assert not y.is_leaf and y.requires_grad
     d = y.detach()
