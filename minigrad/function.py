@@ -106,12 +106,12 @@ class Function:
     @classmethod
     def apply(cls, *inputs) -> Tensor:
         """Apply the op to `inputs` (Tensors, arrays or numbers), recorded for backward when an
-        input requires grad. A Function without `backward` may still be applied where no
-        gradient can be asked of it (no input requires grad, under `no_grad`, forward mode)."""
+        input requires grad. As in PyTorch, a Function without `backward` (forward mode only)
+        applies; a backward pass through it raises, saying what to add."""
         _check_method(cls, "forward")
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        if any(needs) and is_grad_enabled():
-            _check_method(cls, "backward")  # now, not in a backward pass much later
+        if any(needs) and is_grad_enabled() and cls.backward is not Function.backward:
+            _check_method(cls, "backward")  # a backward that is not a function: say so now
         out = CustomOp(cls, needs)(*inputs)
         return out if isinstance(out, Tensor) else Tensor(out)
 

@@ -36,10 +36,14 @@ NO_BACKWARD = (
 )
 
 
-def test_no_backward_raises_at_apply_when_an_input_requires_grad():
+def test_no_backward_applies_and_raises_in_the_backward_pass():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = OnlyForward.apply(x)  # as in PyTorch: forward-mode-only ops apply
+    assert y.requires_grad
     with pytest.raises(NotImplementedError, match=NO_BACKWARD):
-        OnlyForward.apply(x)
+        y.sum().backward()
+    with pytest.raises(NotImplementedError, match=NO_BACKWARD):
+        mg.grad(lambda t: OnlyForward.apply(t).sum())(np.ones(2))
 
 
 def test_no_backward_raises_for_any_input_that_requires_grad():
@@ -51,7 +55,7 @@ def test_no_backward_raises_for_any_input_that_requires_grad():
             return a * b
 
     with pytest.raises(NotImplementedError, match="`Two` defines no backward"):
-        Two.apply(x, w)
+        Two.apply(x, w).sum().backward()
 
 
 def test_no_backward_is_fine_where_no_gradient_can_be_asked():
@@ -98,7 +102,7 @@ def test_the_name_attribute_is_used():
             return x * x
 
     with pytest.raises(NotImplementedError, match="`my_square` defines no backward"):
-        Op.apply(mg.tensor([1.0], requires_grad=True))
+        Op.apply(mg.tensor([1.0], requires_grad=True)).sum().backward()
 
 
 @pytest.mark.parametrize("method", ["forward", "backward"])

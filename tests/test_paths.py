@@ -713,13 +713,6 @@ class Fn(mg.Function):
         del ctx.result
         return gO
 
-    # spelling: a forward-mode-only Function -> one with a backward too: minigrad's
-    # Function.apply refuses an op without backward when an input requires grad, and the
-    # tutorial's primal has requires_grad=True
-    @staticmethod
-    def backward(ctx, gO):
-        raise NotImplementedError("forward mode only")
-
 
 def test_forward_ad_custom_function():
     mg.manual_seed(0)
