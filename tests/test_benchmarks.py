@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,64 @@ def test_modes_benchmark_runs():
     assert "check: jacfwd and jacrev agree" in out
     for n, m in [(1, 1000), (1000, 1), (100, 100)]:
         assert any(line.split()[:2] == [str(n), str(m)] for line in out.splitlines())
+
+
+TIME = r"\d+(\.\d+)? \(\d+%\)"  # median (IQR as % of the median)
+RATIO = r"\d+(\.\d+)? \[\d+(\.\d+)?-\d+(\.\d+)?\]"  # median [IQR]
+MB = r"\d+\.\d\d MB( \[\d+\.\d\d-\d+\.\d\d\])?"  # median [min-max]
+
+
+def _cells(out: str, *first: str) -> list[str]:
+    """The cells after `first` of the one table row whose first cells are `first` (cells are
+    separated by two or more spaces; a line holding `first` alone is a heading)."""
+    rows = [re.split(r"\s{2,}", line.strip()) for line in out.splitlines()]
+    rows = [r[len(first) :] for r in rows if tuple(r[: len(first)]) == first and r != list(first)]
+    assert len(rows) == 1, (first, out)
+    return rows[0]
+
+
+def _matches(cells: list[str], *patterns: str) -> bool:
+    return len(cells) == len(patterns) and all(
+        re.fullmatch(p, c) for p, c in zip(patterns, cells, strict=True)
+    )
+
+
+def test_train_benchmark_runs():
+    out = _run("bench_train.py", "--quick")
+    assert out.count("check: idiomatic, hand-tuned and NumPy agree (loss ") == 4
+    assert _cells(out, "workload")[0] == "idiomatic ms (IQR)"  # idiomatic numbers come first
+    for net in ("784-30x4-10", "784-1000x5-10"):
+        for batch in (10, 128):
+            name = f"MLP {net}, batch {batch}"
+            assert _matches(_cells(out, name), TIME, TIME, TIME, RATIO, RATIO), out
+            assert re.search(rf"  {name}: idiomatic \S+x, hand-tuned \S+x", out)
+
+
+def test_train_benchmark_profiles():
+    out = _run("bench_train.py", "--profile", "--quick")
+    assert "cProfile of 100 idiomatic steps, MLP 784-30x4-10, batch 10" in out
+    assert "Ordered by: internal time" in out and "reverse.py" in out
+
+
+def test_memory_benchmark_runs():
+    out = _run("bench_memory.py", "--quick")
+    assert "check: tracemalloc sees NumPy's buffers: np.ones(100_000, float32)" in out
+    assert "check: NumPy's step peak" in out
+    assert "check: the 100-op chain's gradients agree" in out
+    ratio = r"\d+\.\d\d"
+    for what in ("idiomatic", "hand-tuned"):
+        cells = _cells(out, f"train step, MLP 784-1000x5-10, batch 128, {what}")
+        assert _matches(cells, MB, MB, ratio), out
+    for what in ("forward, graph held", "forward + backward"):
+        cells = _cells(out, f"chain of 100 ops, 100_000 elements, {what}")
+        assert _matches(cells, MB, MB, ratio), out
+
+
+def test_jacobians_benchmark_runs():
+    out = _run("bench_jacobians.py", "--quick")
+    checks = [line for line in out.splitlines() if "check: jacfwd = jacrev = closed form" in line]
+    assert len(checks) == 2 and all("hvp = hessian @ v = closed form" in c for c in checks)
+    for name in ("jacfwd", "jacrev", "hessian", "hvp"):
+        for n in ("10", "100"):
+            assert _matches(_cells(out, name, n), TIME, TIME, RATIO), out
+    assert "n = 1000" not in out  # --quick skips n = 1000
