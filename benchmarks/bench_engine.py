@@ -26,6 +26,7 @@ Run from the repository root:
     python benchmarks/bench_engine.py            # default, about 15 s
     python benchmarks/bench_engine.py --quick    # fewer repeats, a few seconds
     python benchmarks/bench_engine.py --repeat 15
+    python benchmarks/bench_engine.py --keep-memory  # glibc: no page faults (see bench_train.py)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from common import (
     fmt_ratio,
     fmt_time,
     header,
+    keep_freed_memory,
     measure,
     mlp_data,
     np_loss_and_grads,
@@ -147,10 +149,17 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, help="timed repeats per measurement (default 7, or 3 with --quick)"
     )
+    parser.add_argument(
+        "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
+    )
     args = parser.parse_args()
+    if args.keep_memory:
+        keep_freed_memory()
     repeat = args.repeat or (3 if args.quick else 7)
     min_time = 0.02 if args.quick else 0.2
-    print(header("float32", f"median of {repeat} interleaved repeats") + "\n")
+    how = f"median of {repeat} interleaved repeats"
+    how += "; freed memory kept (--keep-memory)" if args.keep_memory else ""
+    print(header("float32", how) + "\n")
     rows = [
         bench_chain(1, repeat, min_time),
         bench_chain(1000, repeat, min_time),

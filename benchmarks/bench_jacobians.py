@@ -23,7 +23,7 @@ third of the repeats (its Hessian takes about a second); `--quick` skips it.
 
 Run from the repository root:
 
-    python benchmarks/bench_jacobians.py             # n = 10, 100, 1000; about a minute
+    python benchmarks/bench_jacobians.py             # n = 10, 100, 1000; about 20 s
     python benchmarks/bench_jacobians.py --quick     # n = 10, 100; a few seconds
     python benchmarks/bench_jacobians.py --repeat 15
 """

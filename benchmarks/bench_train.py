@@ -25,11 +25,17 @@ ratios time / NumPy time, with their IQR in brackets. Each way trains its own co
 parameters, so all three keep doing the same arithmetic. BLAS threads are NumPy's default
 unless OPENBLAS_NUM_THREADS is set (the header says which).
 
+Page faults: glibc hands large freed arrays back to the kernel, so each fresh 4 MB array of
+the wide MLP costs about 1,000 minor page faults, and at batch 10 these take most of a step,
+NumPy's as well (the script prints the faults per step of each way). `--keep-memory` (glibc)
+keeps freed memory in the process: then the times show the arithmetic and the bookkeeping.
+
 Run from the repository root:
 
     python benchmarks/bench_train.py              # 11 repeats of >= 0.1 s, about 20 s
     python benchmarks/bench_train.py --quick      # 3 short repeats, a few seconds
     python benchmarks/bench_train.py --repeat 21  # steadier medians
+    python benchmarks/bench_train.py --keep-memory  # without page faults (glibc)
     python benchmarks/bench_train.py --profile    # cProfile of the idiomatic small-MLP step
 """
 
@@ -48,10 +54,12 @@ from common import (
     fmt_ratio,
     fmt_time,
     header,
+    keep_freed_memory,
     measure,
     mlp_data,
     np_loss_and_grads,
     np_step,
+    page_faults,
     print_table,
     tuned_loss_and_grads,
     tuned_params,
@@ -64,6 +72,7 @@ from minigrad import nn, optim
 SMALL = [784, 30, 30, 30, 30, 10]
 WIDE = [784] + [1000] * 5 + [10]
 WORKLOADS = [(SMALL, 10), (WIDE, 10), (SMALL, 128), (WIDE, 128)]
+WAYS = ("idiomatic", "hand-tuned", "NumPy")
 
 
 def mlp_name(sizes: list[int], batch: int) -> str:
@@ -85,10 +94,9 @@ def idiomatic_model(params: Params) -> nn.Sequential:
     for W, _ in params:
         layers += [nn.Linear(W.shape[0], W.shape[1], dtype=W.dtype), nn.Sigmoid()]
     model = nn.Sequential(*layers[:-1])
-    state = {}
-    for k, (W, b) in enumerate(params):
-        state[f"{2 * k}.weight"], state[f"{2 * k}.bias"] = W.T, b
-    model.load_state_dict(state)
+    names = list(model.state_dict())  # the weight and bias of each Linear, in order
+    values = [v for W, b in params for v in (W.T, b)]
+    model.load_state_dict(dict(zip(names, values, strict=True)))
     return model
 
 
@@ -145,15 +153,14 @@ def bench(sizes: list[int], batch: int, repeat: int, min_time: float) -> dict:
     np_step(np_params, x, y)
     moved = check_update(model, tuned, before, np_params)
     print(f"{name}\n  check: idiomatic, hand-tuned and NumPy agree ({agree}; {moved})")
-    t_idiom, t_tuned, t_np = measure(
-        [
-            lambda: idiomatic_step(model, opt, xt, y),
-            lambda: tuned_step(tuned, xt, y),
-            lambda: np_step(np_params, x, y),
-        ],
-        repeat,
-        min_time,
-    )
+    steps = [
+        lambda: idiomatic_step(model, opt, xt, y),
+        lambda: tuned_step(tuned, xt, y),
+        lambda: np_step(np_params, x, y),
+    ]
+    faults = ", ".join(f"{w} {page_faults(f, 3):,.0f}" for w, f in zip(WAYS, steps, strict=True))
+    print(f"  minor page faults per step: {faults}")
+    t_idiom, t_tuned, t_np = measure(steps, repeat, min_time)
     return {"name": name, "idiomatic": t_idiom, "hand-tuned": t_tuned, "numpy": t_np}
 
 
@@ -207,13 +214,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 short repeats, a few seconds")
     parser.add_argument("--repeat", type=int, help="timed repeats (default 11, 3 with --quick)")
     parser.add_argument("--profile", action="store_true", help="profile the idiomatic step")
+    parser.add_argument(
+        "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
+    )
     args = parser.parse_args()
+    if args.keep_memory:
+        keep_freed_memory()
     if args.profile:
         profile(steps=100 if args.quick else 2000)
         return
     repeat = args.repeat or (3 if args.quick else 11)
     min_time = 0.01 if args.quick else 0.1
-    print(header("float32, SGD lr 0.1", f"median of {repeat} interleaved repeats") + "\n")
+    how = f"median of {repeat} interleaved repeats"
+    how += "; freed memory kept (--keep-memory)" if args.keep_memory else ""
+    print(header("float32, SGD lr 0.1", how) + "\n")
     report([bench(sizes, batch, repeat, min_time) for sizes, batch in WORKLOADS])
 
 

@@ -6,8 +6,10 @@ The scripts run as `python benchmarks/<script>.py`, which puts this folder on sy
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -74,6 +76,28 @@ def measure(fns: list[Callable[[], object]], repeat: int, min_time: float) -> li
                 fn()
             ts.append((time.perf_counter() - t0) / number)
     return [Timing(ts) for ts in samples]
+
+
+def page_faults(fn: Callable[[], object], calls: int = 5) -> float:
+    """Minor page faults per call of `fn` (after one call): fresh pages the kernel had to
+    map, such as those of a large array allocated anew after the last one went back to it."""
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+
+
+def keep_freed_memory() -> None:
+    """glibc only: keep freed memory in the process (no mmap for arrays up to 32 MB, no heap
+    trimming), so that a fresh large array costs no page faults. What the script then measures
+    is the arithmetic and the bookkeeping without the cost of the kernel mapping pages."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if mallopt is None or not (
+        mallopt(M_MMAP_THRESHOLD, 32 << 20) and mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    ):
+        raise SystemExit("--keep-memory needs glibc's mallopt, which this platform lacks")
 
 
 def fmt_time(t: Timing, scale: float, digits: int = 4) -> str:

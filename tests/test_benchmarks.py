@@ -68,7 +68,7 @@ def test_train_benchmark_runs():
 
 
 def test_train_benchmark_profiles():
-    out = _run("bench_train.py", "--profile", "--quick")
+    out = _run("bench_train.py", "--profile", "--quick", "--keep-memory")
     assert "cProfile of 100 idiomatic steps, MLP 784-30x4-10, batch 10" in out
     assert "Ordered by: internal time" in out and "reverse.py" in out
 
