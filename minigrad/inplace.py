@@ -87,11 +87,17 @@ def change(x: Tensor, method: str, other, fn=None) -> Tensor:
             f"{_NAMES.get(method, method)}: {err}; tensor shape {x.shape} and dtype {x.dtype}, "
             f"other shape {np.shape(value)}",
         ) from None
+    changed(x)
+    return x
+
+
+def changed(x: Tensor) -> None:
+    """Note that `x`'s memory was changed in place (a new version; optimisers call this after
+    updating a parameter's data), so that backward passes that saved the old value refuse."""
     with _LOCK:
         IN_PLACE_CHANGES[0] += 1
         x._vc[0] += 1
         x._vc[1] = IN_PLACE_CHANGES[0]
-    return x
 
 
 def _refusal(x: Tensor, method: str) -> str:

@@ -1,6 +1,8 @@
-"""Linear algebra on tensors: matmul, einsum, dot, vdot, outer and norm (`mg.linalg.norm`).
+"""Linear algebra on tensors: matmul, einsum, linear, dot, vdot, outer and norm
+(`mg.linalg.norm`).
 
-`matmul` and `einsum` apply primitives; the rest are composites with no derivative code.
+`matmul`, `einsum` and `linear` apply primitives; the rest are composites with no derivative
+code.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from minigrad.functional import (
     where,
 )
 from minigrad.logic import not_equal
-from minigrad.ops.linalg import Einsum, MatMul
+from minigrad.ops.linalg import Einsum, Linear, MatMul
 from minigrad.tensor import Tensor
 
 
@@ -46,6 +48,25 @@ def matmul(x, y) -> Tensor:
 def einsum(subscripts: str, *operands) -> Tensor:
     """Einstein summation with explicit indices, e.g. `einsum("bij,bjk->bik", a, b)`."""
     return _apply(Einsum(subscripts), *operands)
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """x @ weight.T + bias, with weight of shape (out, in) (PyTorch's `F.linear`, what
+    `nn.Linear` computes), as one recorded node."""
+    xs, ws = _shape_of(x), _shape_of(weight)
+    if len(ws) != 2 or not xs:
+        raise ValueError(
+            f"linear: weight must be 2-d (out, in) and x at least 1-d, got shapes {xs} and {ws}"
+        )
+    if xs[-1] != ws[1]:
+        raise ValueError(
+            f"linear: x has {xs[-1]} features on its last axis, weight {ws} wants {ws[1]}"
+        )
+    if bias is not None and _shape_of(bias) != ws[:1]:
+        raise ValueError(f"linear: bias must have shape {ws[:1]}, got {_shape_of(bias)}")
+    if len(xs) == 1:
+        return reshape(linear(reshape(x, (1, -1)), weight, bias), ws[:1])
+    return _apply(Linear(), x, weight) if bias is None else _apply(Linear(), x, weight, bias)
 
 
 def dot(x, y) -> Tensor:

@@ -1,7 +1,8 @@
 """Optimisers (SGD with momentum, Nesterov and weight decay; Adam) and learning-rate schedules.
 
-They update parameters in place with minigrad's in-place methods under `no_grad`, so the
-version counters see every change; their state (velocities, moments) is plain NumPy.
+They update parameters' arrays in place and note each change in the parameter's version
+counter (so a backward pass that saved the old value refuses); their state (velocities,
+moments) is plain NumPy.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import warnings
 import numpy as np
 
 from minigrad import pytree
-from minigrad.autodiff.mode import no_grad
+from minigrad.inplace import changed
 from minigrad.tensor import Tensor
 from minigrad.validate import flag, integer, number
 
@@ -47,17 +48,19 @@ class Optimizer:
 
     def step(self) -> None:
         self.steps += 1
-        with no_grad():
-            for k, p in enumerate(self.params):
-                g = p.grad
-                if g is None:
-                    continue
-                if g.shape != p.shape:  # .grad is checked when set; this guards its .data
-                    raise ValueError(
-                        f"{type(self).__name__}.step: parameter {self.names[k]} has shape "
-                        f"{p.shape} but its gradient has shape {g.shape}"
-                    )
-                p.sub_(self.update(k, p.data, g.data))
+        for k, p in enumerate(self.params):
+            g = p._grad
+            if g is None:
+                continue
+            if g.shape != p.shape:  # .grad is checked when set; this guards its .data
+                raise ValueError(
+                    f"{type(self).__name__}.step: parameter {self.names[k]} has shape "
+                    f"{p.shape} but its gradient has shape {g.shape}"
+                )
+            # NOTE: on the arrays, not through p.sub_ (whose checks cost as much as the update
+            # on small networks); the version counter still records the change.
+            p.data -= self.update(k, p.data, g.data)
+            changed(p)
 
     def update(self, k: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The amount to subtract from parameter k (value w, gradient g)."""

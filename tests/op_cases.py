@@ -199,6 +199,21 @@ def einsum_inputs(draw):
     return arrays, {"subscripts": spec}
 
 
+@st.composite
+def linear_inputs(draw):
+    """x (..., in), w (out, in) and, maybe, b (out,)."""
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    arrays = [draw(values(batch + (n_in,))), draw(values((n_out, n_in), salt=1))]
+    if draw(st.booleans()):
+        arrays.append(draw(values((n_out,), salt=2)))
+    return arrays, {}
+
+
+def _linear_ref(x, w, b=None):
+    return x @ w.T if b is None else x @ w.T + b
+
+
 def _scatter_ref(g, index, shape):
     out = np.zeros(shape)
     np.add.at(out, index, g)
@@ -345,6 +360,7 @@ CASES = [
         lambda *xs, subscripts: np.einsum(subscripts, *xs),
         einsum_inputs(),
     ),
+    Case("linear", mg.linalg.linear, _linear_ref, linear_inputs()),
     Case(
         "matmul",
         mg.matmul,

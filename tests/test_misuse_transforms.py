@@ -368,8 +368,11 @@ CASES = [
     ),
     bad(
         "function/no-backward",
-        lambda: type("Half", (mg.Function,), {"forward": staticmethod(lambda ctx, x: x)}).apply(
-            leaf(X)
+        lambda: (
+            type("Half", (mg.Function,), {"forward": staticmethod(lambda ctx, x: x)})
+            .apply(leaf(X))
+            .sum()
+            .backward()
         ),
         NotImplementedError,
         r"`Half` defines no backward\(ctx, g\)",

@@ -9,6 +9,7 @@ import numpy as np
 from minigrad import functional as F
 from minigrad.autodiff.mode import no_grad
 from minigrad.dtypes import float_for, get_default_dtype
+from minigrad.linalg import linear
 from minigrad.nn import init
 from minigrad.nn.activations import maxout
 from minigrad.nn.module import Module, Parameter
@@ -55,8 +56,7 @@ class Linear(Module):
                 f"{self!r} expects inputs with {self.in_features} features on the last axis, "
                 f"got shape {shape}"
             )
-        y = F.matmul(x, self.weight.T)
-        return y if self.bias is None else y + self.bias
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
