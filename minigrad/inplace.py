@@ -19,6 +19,7 @@ minigrad records operations, not changes to memory. So:
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
@@ -43,6 +44,26 @@ OUT_OF_PLACE = {
 }
 
 
+# The tensors a transform made for the user's function to differentiate (mg.grad's argument
+# inside f, as JAX's tracers): `x += ...` rebinds them too, though they are leaves or aliases.
+_VARIABLES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def variable(x: Tensor) -> Tensor:
+    """Mark `x` as a transform's variable (see `augmented`)."""
+    _VARIABLES[id(x)] = x
+    return x
+
+
+def hidden_view(x: Tensor, make) -> Tensor:
+    """`make(x)`: a recorded view of `x` that the user never holds as one (a transform's alias
+    of an argument, a hook's identity node), so it does not mark x's memory as shared."""
+    shared = x._vc[2]
+    y = make(x)
+    x._vc[2] = shared
+    return y
+
+
 def _recorded(x: Tensor, other) -> bool:
     return differentiable((x, other))
 
@@ -51,6 +72,8 @@ def augmented(x: Tensor, symbol: str, op, method: str, other):
     """`x <symbol>= other`: a new recorded tensor where a derivative flows, else in place."""
     if not _recorded(x, other):
         return change(x, method, other)
+    if _VARIABLES.get(id(x)) is x:
+        return op(x, other)
     if x._op is None and x._requires_grad:
         raise RuntimeError(
             f"`x {symbol}= ...` on a leaf tensor that requires grad (a parameter, shape "

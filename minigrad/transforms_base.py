@@ -16,6 +16,7 @@ from minigrad.autodiff.mode import enable_grad
 from minigrad.autodiff.reverse import backward
 from minigrad.dtypes import as_array
 from minigrad.functional import reshape, stack
+from minigrad.inplace import hidden_view, variable
 from minigrad.pytree import describe
 from minigrad.tensor import Tensor
 from minigrad.validate import is_int
@@ -80,12 +81,13 @@ def fresh_inputs(f, args, argnums, where: str):
 
 
 def _fresh(a, where: str, what: str) -> Tensor:
+    """(`x += ...` inside the function rebinds these, as JAX does: see inplace.variable.)"""
     if isinstance(a, Tensor) and a.requires_grad:
         with enable_grad():
-            return reshape(a, a.shape)
+            return variable(hidden_view(a, lambda t: reshape(t, t.shape)))
     if isinstance(a, Dual):  # keep the tangent: forward-over-reverse
-        return Dual._wrap(a.primal, a.tangent, a.level).requires_grad_()
-    return as_tensor(a, where, what).detach().requires_grad_()
+        return variable(Dual._wrap(a.primal, a.tangent, a.level).requires_grad_())
+    return variable(as_tensor(a, where, what).detach().requires_grad_())
 
 
 def split(flat: list, defs: list[pytree.TreeDef], single: bool):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from minigrad import functional as F
+from minigrad.inplace import hidden_view
 from minigrad.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ class Registered:
 
 def _identity(x: Tensor) -> Tensor:
     """A recorded no-op (a reshape to the same shape: a view, differentiable to any order)
-    whose gradient a tensor hook can watch without touching the user's tensors."""
-    return F.reshape(x, x.shape)
+    whose gradient a tensor hook can watch without touching the user's tensors. It is not a
+    view the user holds, so `y += 1` on the module's output still rebinds."""
+    return hidden_view(x, lambda t: F.reshape(t, t.shape))
 
 
 class BackwardCall:
