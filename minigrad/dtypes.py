@@ -60,8 +60,8 @@ def as_array(data, dtype=None, copy: bool = False, floats=None) -> np.ndarray:
     """NumPy arrays keep their dtype; Python floats and lists of floats get the default dtype
     (or `floats`); Python ints and bools stay integer and bool. Strings, objects, dates and
     complex numbers are refused. With `copy`, the result never shares memory with `data`."""
-    if hasattr(data, "_requires_grad"):  # a Tensor
-        data = data.data
+    if hasattr(data, "_requires_grad"):  # a Tensor: refused if its gradient is recorded
+        data = data.__array__()
     if dtype is not None:
         dtype = check_dtype(dtype)
     if isinstance(data, np.ndarray | np.generic):

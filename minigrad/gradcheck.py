@@ -180,7 +180,7 @@ def _promote(inputs, names=None, where: str = "gradcheck") -> list[np.ndarray]:
     for k, x in enumerate(inputs):
         what = f"input {k}" if names is None else names[k]
         try:
-            a = as_array(x)
+            a = as_array(x.detach() if isinstance(x, Tensor) else x)  # the values at which to check
         except (TypeError, ValueError) as err:
             raise TypeError(
                 f"{where}: {what}: {err}; inputs are arrays, or pytrees (nested tuples, lists, "

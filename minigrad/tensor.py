@@ -289,9 +289,12 @@ class Tensor:
             raise TypeError(
                 f"converting a tensor that requires grad (shape {self.shape}) to a NumPy array "
                 "would drop its gradient: build tensors from tensors with mg.stack([...]) or "
-                "mg.concatenate (recorded), or take the values with x.detach() or x.data"
+                "mg.concatenate (recorded), copy it with x.clone() (recorded), or take the values "
+                "with x.detach() or x.data"
             )
-        return self.data if dtype is None else self.data.astype(dtype)
+        if dtype is not None:
+            return self.data.astype(dtype, copy=bool(copy) or copy is None)
+        return self.data.copy() if copy else self.data
 
     def __bool__(self) -> bool:
         return bool(self.data)

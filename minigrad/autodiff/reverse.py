@@ -41,6 +41,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     """
     if into is not None:
         into = tensor_list(into, "backward", "inputs", requires_grad=True)
+        into = list({id(x): x for x in into}.values())  # listed twice, accumulated once
         grads = backward(
             roots, seeds, retain_graph=retain_graph, create_graph=create_graph, targets=into
         )
