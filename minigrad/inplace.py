@@ -108,10 +108,24 @@ def change(x: Tensor, method: str, other, fn=None) -> Tensor:
         raise restated(
             err,
             f"{_NAMES.get(method, method)}: {err}; tensor shape {x.shape} and dtype {x.dtype}, "
-            f"other shape {np.shape(value)}",
+            f"{_operands(value)}",
         ) from None
     changed(x)
     return x
+
+
+def _operands(value) -> str:
+    """The other operand's shape, or the shapes of several (a NumPy call's inputs)."""
+    if isinstance(value, tuple):
+        return "operand shapes " + ", ".join(_shape(v) for v in value)
+    return f"other shape {_shape(value)}"
+
+
+def _shape(v) -> str:
+    try:
+        return str(np.shape(v.data if isinstance(v, Tensor) else v))
+    except ValueError:  # a ragged list
+        return type(v).__name__
 
 
 def changed(x: Tensor) -> None:
@@ -125,7 +139,7 @@ def changed(x: Tensor) -> None:
 
 def _refusal(x: Tensor, method: str) -> str:
     name = _NAMES.get(method, method)
-    instead = OUT_OF_PLACE.get(name, "x = <the same operation without out=>")
+    instead = OUT_OF_PLACE.get(name, "x = <the same operation, giving a new tensor>")
     if x._is_dual:
         return (
             f"{name}: changing a dual tensor in place would leave its tangent stale; "

@@ -57,9 +57,10 @@ def _has_float(value) -> bool:
 
 
 def _refuse(name: str, why: str = "minigrad cannot differentiate it") -> TypeError:
+    """`name` as users write it: np.exp, np.add.accumulate, np.linalg.det."""
     return TypeError(
-        f"np.{name} on a tensor that requires grad: {why}, and its result would silently drop "
-        f"the gradient. Write it with minigrad's operations, or apply np.{name} to x.detach() "
+        f"{name} on a tensor that requires grad: {why}, and its result would silently drop "
+        f"the gradient. Write it with minigrad's operations, or apply {name} to x.detach() "
         "if you mean a constant"
     )
 
@@ -72,6 +73,9 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     out = kwargs.get("out")
     if out is not None:
         return _into(ufunc, method, inputs, kwargs, out)
+    if method == "at" and isinstance(inputs[0], Tensor):  # np.add.at(x, index, values)
+        _in_place(inputs[0], f"np.{name}.at(x, ...)", inputs, ufunc, method, kwargs)
+        return None
     own = _UFUNCS.get(ufunc)
     if method == "reduce" and ufunc in _REDUCTIONS:
         own, inputs, kwargs = _as_reduction(ufunc, inputs, kwargs)
@@ -82,7 +86,7 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     result = getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs))
     if differentiable(inputs) and _has_float(result):
         raise _refuse(
-            name if method == "__call__" else f"{name}.{method}",
+            f"np.{name}" if method == "__call__" else f"np.{name}.{method}",
             "minigrad cannot differentiate it"
             + (" with these keyword arguments" if own is not None else ""),
         )
@@ -103,23 +107,37 @@ def _as_reduction(ufunc, inputs, kwargs):
 def _into(ufunc, method: str, inputs, kwargs, out):
     """A ufunc with `out=`: into a tensor, an in-place change; into an array, on the data."""
     outs = out if isinstance(out, tuple) else (out,)
-    name = ufunc.__name__
-    tensors = [o for o in outs if isinstance(o, Tensor)]
+    name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     rest = {k: v for k, v in kwargs.items() if k != "out"}
-    if tensors:
-        if len(outs) != 1 or method != "__call__":
-            raise TypeError(f"np.{name}: out= with tensors takes exactly one tensor")
-        from minigrad import inplace
-
-        def run(data, _):
-            ufunc(*unwrap(inputs), out=data, **unwrap(rest))
-
-        inplace.change(tensors[0], f"np.{name}(..., out=x)", inputs, run)
-        return tensors[0]
+    if any(isinstance(o, Tensor) for o in outs):
+        if len(outs) != 1:
+            raise TypeError(f"{name}: out= takes one tensor; write `x, y = {name}(...)`")
+        return _in_place(outs[0], f"{name}(..., out=x)", inputs, ufunc, method, rest, out=outs)
     if differentiable(inputs):
-        raise _refuse(name, "writing the result into a NumPy array (out=) cannot be recorded")
+        why = "writing the result into a NumPy array (out=) cannot be recorded"
+        raise _refuse(name, why)
     getattr(ufunc, method)(*unwrap(inputs), out=outs, **unwrap(rest))
     return outs[0] if len(outs) == 1 else outs
+
+
+def _in_place(target: Tensor, what: str, inputs, ufunc, method: str, kwargs, **out):
+    """`ufunc.method(*inputs, **kwargs)` writing into `target`'s data: an in-place change of a
+    tensor (refused where a derivative must flow, and noted by its version counter)."""
+    from minigrad import inplace
+
+    def run(data, _):
+        args = [data if x is target else x for x in unwrap_all(inputs, target)]
+        given = {"out": (data,)} if out else {}
+        getattr(ufunc, method)(*args, **given, **unwrap(kwargs))
+
+    inplace.change(target, what, inputs, run)
+    return target
+
+
+def unwrap_all(inputs, keep: Tensor) -> list:
+    """The inputs with every tensor but `keep` replaced by its data (`keep` stays itself, so
+    that the caller can put its data in place)."""
+    return [x if x is keep else unwrap(x) for x in inputs]
 
 
 # -- other NumPy functions (np.sum, np.concatenate, np.linalg.norm, ...) ------------------------
@@ -129,31 +147,85 @@ def array_function(func, args, kwargs):
     if not _FUNCTIONS:
         load_tables()
     own = _FUNCTIONS.get(func)
-    if own is not None and _binds(own, args, kwargs):
-        return own(*args, **kwargs)
+    call = None if own is None else _translated(func, own, args, kwargs)
+    if call is not None:
+        return own(*call[0], **call[1])
     result = func(*unwrap(args), **unwrap(kwargs))
-    if _has_float(result) and differentiable((args, kwargs)):
+    if (result is None or _has_float(result)) and differentiable((args, kwargs)):
+        name = _name(func)
         raise _refuse(
-            func.__name__,
-            f"minigrad's {func.__name__} does not take these arguments"
+            name,
+            f"minigrad's {name.split('.')[-1]} does not take these arguments"
             if own is not None
-            else "minigrad cannot differentiate it",
+            else (
+                "it writes into an array, which cannot be recorded"
+                if result is None
+                else "minigrad cannot differentiate it"
+            ),
         )
     return result
+
+
+def _name(func) -> str:
+    """np.sum, np.linalg.norm: where a NumPy function lives, as users write it."""
+    module = getattr(func, "__module__", "") or ""
+    where = "np.linalg." if module.startswith("numpy.linalg") else "np."
+    return where + func.__name__
 
 
 _SIGNATURES: dict = {}
 
 
-def _binds(fn, args, kwargs) -> bool:
+def _signature(fn) -> inspect.Signature:
     signature = _SIGNATURES.get(fn)
     if signature is None:
         signature = _SIGNATURES[fn] = inspect.signature(fn)
+    return signature
+
+
+def _translated(func, own, args, kwargs):
+    """The NumPy call `func(*args, **kwargs)` as arguments of minigrad's `own`, bound by
+    NumPy's own signature (np.prod(x, 0, np.float64) passes dtype, not keepdims), or None when
+    it passes something `own` does not take (other than NumPy's default value)."""
     try:
-        signature.bind(*args, **kwargs)
+        bound = _signature(func).bind(*args, **kwargs)
     except TypeError:
-        return False
-    return True
+        return None
+    theirs = _signature(func).parameters
+    ours = _signature(own).parameters
+    names = _renames(list(theirs.values()), list(ours))
+    positional, named = [], {}
+    for name, value in bound.arguments.items():
+        param = theirs[name]
+        if param.kind is param.VAR_POSITIONAL:
+            positional.extend(value)  # np.einsum(subscripts, *operands)
+        elif names.get(name, name) in ours:
+            named[names.get(name, name)] = value
+        elif not _is_default(value, param.default):
+            return None
+    try:
+        _signature(own).bind(*positional, **named)
+    except TypeError:  # np.where(condition) with one argument: NumPy's own function
+        return None
+    return positional, named
+
+
+def _renames(theirs: list, ours: list[str]) -> dict[str, str]:
+    """NumPy's leading parameter names that minigrad spells differently, by position: (a, b)
+    of np.dot are (x, y); np.clip's min= and max= are a_min= and a_max=."""
+    renames = {"min": "a_min", "max": "a_max"}
+    for param, own in zip(theirs, ours, strict=False):
+        if param.name in ours or param.kind is param.VAR_POSITIONAL:
+            break
+        renames[param.name] = own
+    return renames
+
+
+def _is_default(value, default) -> bool:
+    if value is default:
+        return True
+    plain = (bool, int, float, str, type(None))
+    return type(value) in plain and type(default) in plain and value == default
 
 
 def _tables():
