@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.dtypes import as_array
 from minigrad.functional import (
     _apply,
+    _dtype_of,
     _shape_of,
     abs,
+    astype,
     max,
     min,
     multiply,
@@ -25,7 +28,9 @@ from minigrad.functional import (
 )
 from minigrad.logic import not_equal
 from minigrad.ops.linalg import Einsum, Linear, MatMul
+from minigrad.ops.reduce import normalize_axis
 from minigrad.tensor import Tensor
+from minigrad.validate import flag, restated
 
 
 def matmul(x, y) -> Tensor:
@@ -53,6 +58,8 @@ def einsum(subscripts: str, *operands) -> Tensor:
 def linear(x, weight, bias=None) -> Tensor:
     """x @ weight.T + bias, with weight of shape (out, in) (PyTorch's `F.linear`, what
     `nn.Linear` computes), as one recorded node."""
+    x, weight = _input(x, "linear"), _input(weight, "linear")
+    bias = None if bias is None else _input(bias, "linear")
     xs, ws = _shape_of(x), _shape_of(weight)
     if len(ws) != 2 or not xs:
         raise ValueError(
@@ -72,6 +79,7 @@ def linear(x, weight, bias=None) -> Tensor:
 def dot(x, y) -> Tensor:
     """NumPy's dot for scalars, vectors and matrices (`matmul` beyond; use `einsum` for the
     N-d contraction NumPy's dot does there)."""
+    x, y = _input(x, "dot"), _input(y, "dot")
     xs, ys = _shape_of(x), _shape_of(y)
     if not xs or not ys:
         return multiply(x, y)
@@ -85,6 +93,7 @@ def dot(x, y) -> Tensor:
 
 def vdot(x, y) -> Tensor:
     """The sum of the elementwise product of x and y, flattened (real numbers: NumPy's vdot)."""
+    x, y = _input(x, "vdot"), _input(y, "vdot")
     xs, ys = _shape_of(x), _shape_of(y)
     if int(np.prod(xs)) != int(np.prod(ys)):
         raise ValueError(f"vdot: the operands must have as many elements: {xs} and {ys}")
@@ -93,12 +102,14 @@ def vdot(x, y) -> Tensor:
 
 def outer(x, y) -> Tensor:
     """x_i y_j, with both operands flattened (NumPy's outer)."""
+    x, y = _input(x, "outer"), _input(y, "outer")
     return multiply(reshape(x, (-1, 1)), reshape(y, (1, -1)))
 
 
 def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:  # noqa: A002 (NumPy's name)
-    """NumPy's `linalg.norm` for vector norms (`ord` None or 2, 1, inf, -inf, 0, any p) and the
-    Frobenius, 1 and inf norms of matrices.
+    """NumPy's `linalg.norm`: vector norms (`ord` None or 2, 1, inf, -inf, 0, or p >= 1) along
+    one axis, or of the flattened tensor when both ord and axis are None; the Frobenius, 1,
+    -1, inf and -inf norms of matrices (2-d x, or two axes). Integers are made float64 first.
 
     Safe at 0: where the norm is 0, its derivative is taken as 0 (a subgradient, as in
     PyTorch), not the 0/0 of x / ||x||, to every order.
@@ -109,18 +120,32 @@ def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:  # noqa: A002 (NumPy
     >>> x.grad
     tensor([0., 0.])
     """
-    shape = _shape_of(x)
-    matrix = (axis is None and len(shape) == 2 and ord is not None) or (
-        isinstance(axis, tuple) and len(axis) == 2
-    )
-    if matrix:
-        return _matrix_norm(x, ord, axis if axis is not None else (0, 1), keepdims)
-    if ord == "fro":
-        ord = None
-    if axis is None and len(shape) != 1:
-        x, axis = reshape(x, -1), 0
-        if keepdims:
-            return reshape(norm(x, ord, 0), (1,) * len(shape))
+    x = _input(x, "norm")
+    if _dtype_of(x).kind != "f":  # as NumPy: integers in float64 (squares would wrap around)
+        x = astype(x, np.float64)
+    keepdims = flag(keepdims, "norm", "keepdims")
+    ndim = len(_shape_of(x))
+    if axis is None and ord is None:  # the 2-norm of all elements, whatever the shape
+        out = _vector_norm(reshape(x, -1), None, 0, False)
+        return reshape(out, (1,) * ndim) if keepdims else out
+    if axis is None:
+        if ndim not in (1, 2):
+            raise ValueError(
+                f"norm: ord={ord!r} with axis=None needs a 1-d or 2-d tensor, got {ndim}-d; "
+                "pass axis (one axis for a vector norm, two for a matrix norm)"
+            )
+        axis = tuple(range(ndim))
+    if not isinstance(axis, int | np.integer | tuple | list):
+        raise TypeError(f"norm: axis must be None, an int or a pair of ints, got {axis!r:.60}")
+    axes = normalize_axis(axis, ndim, "norm", sort=False)
+    if isinstance(axis, tuple | list) and len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    if isinstance(axis, tuple | list) and len(axes) != 1:
+        raise ValueError(f"norm: axis takes one axis (vector norm) or two (matrix), got {axis}")
+    return _vector_norm(x, ord, axes[0], keepdims)
+
+
+def _vector_norm(x, ord, axis: int, keepdims: bool) -> Tensor:  # noqa: A002
     if ord is None or ord == 2:
         return _safe_root(sum(multiply(x, x), axis, keepdims), 2)
     if ord == np.inf:
@@ -128,14 +153,14 @@ def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:  # noqa: A002 (NumPy
     if ord == -np.inf:
         return min(abs(x), axis, keepdims)
     if ord == 0:
-        return sum(not_equal(x, 0).astype(_float_of(x)), axis, keepdims)
+        return sum(not_equal(x, 0).astype(_dtype_of(x)), axis, keepdims)
     if ord == 1:
         return sum(abs(x), axis, keepdims)
-    if isinstance(ord, int | float) and not isinstance(ord, bool) and np.isfinite(ord):
+    if isinstance(ord, int | float | np.number) and not isinstance(ord, bool) and 1 < ord < np.inf:
         return _safe_root(sum(power(abs(x), ord), axis, keepdims), ord)
     raise ValueError(
-        f"norm: ord={ord!r} is not a vector norm; use None or 2, 1, np.inf, -np.inf, 0 or a "
-        "finite number"
+        f"norm: ord={ord!r} is not a vector norm minigrad differentiates; use None or 2, 1, "
+        "np.inf, -np.inf, 0 or a number p > 1 (for p < 1 the derivative at 0 is infinite)"
     )
 
 
@@ -165,6 +190,11 @@ def _safe_root(total, p) -> Tensor:
     return where(zero, 0.0, root)
 
 
-def _float_of(x) -> np.dtype:
-    dtype = x.dtype if isinstance(x, Tensor) else np.result_type(x)
-    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+def _input(x, where: str):
+    """A tensor, or the user's value as an array; errors name `where`."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return as_array(x)
+    except (TypeError, ValueError) as err:
+        raise restated(err, f"{where}: {err}") from None

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.dtypes import KINDS, as_array
+from minigrad.ops.reduce import normalize_axis
 from minigrad.tensor import Tensor
-from minigrad.validate import restated
+from minigrad.validate import flag, number, restated
 
 
 def _array(x) -> np.ndarray:
@@ -21,14 +22,31 @@ def _array(x) -> np.ndarray:
     return array if array.dtype.kind in KINDS else as_array(x)
 
 
-def _constant(fn, *xs) -> Tensor:
-    arrays = [_array(x) for x in xs]
+def _constant(fn, *xs, name: str | None = None) -> Tensor:
+    name = name or fn.__name__
+    try:
+        arrays = [_array(x) for x in xs]
+    except (TypeError, ValueError) as err:
+        raise restated(err, f"{name}: {err}") from None
     try:
         return Tensor._make(np.asarray(fn(*arrays)), None)
     except (TypeError, ValueError) as err:
-        name = getattr(fn, "__name__", "function")
         shapes = ", ".join(str(a.shape) for a in arrays)
         raise restated(err, f"{name}: {err}; input shapes {shapes}") from None
+
+
+def _reduction(fn, name: str, x, axis, keepdims, one_axis: bool = False) -> Tensor:
+    """`fn(array, axis=..., keepdims=...)` with the axis and keepdims checked, naming `name`."""
+    keepdims = flag(keepdims, name, "keepdims")
+    ndim = np.ndim(x.data if isinstance(x, Tensor) else _array(x))
+    if axis is not None:
+        if one_axis and not isinstance(axis, int | np.integer):
+            raise TypeError(f"{name}: axis must be None or an int, got {axis!r:.60}")
+        axis = normalize_axis(axis, ndim, name, sort=False)
+        axis = axis[0] if one_axis else axis
+    if one_axis and np.size(x.data if isinstance(x, Tensor) else _array(x)) == 0:
+        raise ValueError(f"{name}: the tensor is empty, so it has no {name}")
+    return _constant(lambda a: fn(a, axis=axis, keepdims=keepdims), x, name=name)
 
 
 def less(x, y) -> Tensor:
@@ -77,26 +95,33 @@ def sign(x) -> Tensor:
 
 
 def argmax(x, axis=None, keepdims=False) -> Tensor:
-    return _constant(lambda a: np.argmax(a, axis=axis, keepdims=keepdims), x)
+    return _reduction(np.argmax, "argmax", x, axis, keepdims, one_axis=True)
 
 
 def argmin(x, axis=None, keepdims=False) -> Tensor:
-    return _constant(lambda a: np.argmin(a, axis=axis, keepdims=keepdims), x)
+    return _reduction(np.argmin, "argmin", x, axis, keepdims, one_axis=True)
 
 
 def all(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
     """Whether every element (along `axis`) is true (non-zero), as a bool tensor."""
-    return _constant(lambda a: np.all(a, axis=axis, keepdims=keepdims), x)
+    return _reduction(np.all, "all", x, axis, keepdims)
 
 
 def any(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 (NumPy's name)
     """Whether some element (along `axis`) is true (non-zero), as a bool tensor."""
-    return _constant(lambda a: np.any(a, axis=axis, keepdims=keepdims), x)
+    return _reduction(np.any, "any", x, axis, keepdims)
 
 
 def isclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """Elementwise |x - y| <= atol + rtol |y| (NumPy's rule), as a bool tensor."""
-    return _constant(lambda a, b: np.isclose(a, b, rtol, atol, equal_nan), x, y)
+    return _close("isclose", x, y, rtol, atol, equal_nan)
+
+
+def _close(name: str, x, y, rtol, atol, equal_nan) -> Tensor:
+    rtol = number(rtol, name, "rtol", low=0)
+    atol = number(atol, name, "atol", low=0)
+    equal_nan = flag(equal_nan, name, "equal_nan")
+    return _constant(lambda a, b: np.isclose(a, b, rtol, atol, equal_nan), x, y, name=name)
 
 
 def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
@@ -106,4 +131,4 @@ def allclose(x, y, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     >>> mg.allclose(mg.tensor([1.0, 2.0]), [1.0, 2.0000001])
     True
     """
-    return bool(isclose(x, y, rtol, atol, equal_nan).data.all())
+    return bool(_close("allclose", x, y, rtol, atol, equal_nan).data.all())

@@ -80,7 +80,7 @@ def test_non_leaf_grad_warns_once_per_read_and_never_for_leaves():
 
 
 # -- norm, dot, vdot, outer ------------------------------------------------------------------
-@pytest.mark.parametrize("ord", [None, 2, 1, np.inf, -np.inf, 0, 3, 0.5])
+@pytest.mark.parametrize("ord", [None, 2, 1, np.inf, -np.inf, 0, 3, 1.5])
 def test_vector_norms_match_numpy_and_check(ord):
     v = np.array([[0.3, -1.2, 2.0], [1.5, 0.4, -0.7]])
     out = mg.linalg.norm(f64(v), ord, axis=1)
@@ -107,6 +107,10 @@ def test_norm_is_safe_at_zero_to_second_order():
         mg.linalg.norm(f64(np.eye(2)), 2)
     with pytest.raises(ValueError, match="not a vector norm"):
         mg.linalg.norm(f64([1.0]), "fro2")
+    for p in (0.5, -1, -2.0):  # not norms: infinite derivatives at 0
+        with pytest.raises(ValueError, match=r"p > 1 \(for p < 1 the derivative at 0 is infinite"):
+            mg.linalg.norm(f64([0.0, 2.0]), p)
+    assert mg.linalg.norm(mg.tensor(np.array([100], np.int8))).item() == 100.0
 
 
 def test_dot_vdot_outer():

@@ -1217,24 +1217,14 @@ CASES = [
     good("method/all-empty", lambda: mg.tensor([]).all(), same(True)),
     good("method/any-nan", lambda: mg.tensor([np.nan]).any(), same(True)),
     good("method/all-no-grad", lambda: leaf([1.0]).all().requires_grad, same(False)),
-    bug(
-        bad("method/all-axis-range", lambda: mg.tensor([1.0]).all(axis=3), ValueError, r"^all: "),
-        "x.all(axis=3) raises IndexError '<lambda>: axis 3 is out of bounds' (no function name, "
-        "AxisError restated as IndexError)",
+    bad("method/all-axis-range", lambda: mg.tensor([1.0]).all(axis=3), ValueError, r"^all: "),
+    bad(
+        "method/any-keepdims-str",
+        lambda: mg.tensor([1.0]).any(keepdims="no"),
+        TypeError,
+        r"^any: ",
     ),
-    bug(
-        bad(
-            "method/any-keepdims-str",
-            lambda: mg.tensor([1.0]).any(keepdims="no"),
-            TypeError,
-            r"^any: ",
-        ),
-        "x.any(keepdims='no') -> \"<lambda>: 'str' object cannot be interpreted as an integer\"",
-    ),
-    bug(
-        bad("method/argmax-empty", lambda: mg.tensor([]).argmax(), ValueError, r"^argmax: "),
-        "argmax of an empty tensor: '<lambda>: attempt to get argmax of an empty sequence'",
-    ),
+    bad("method/argmax-empty", lambda: mg.tensor([]).argmax(), ValueError, r"^argmax: "),
     good("method/pow", lambda: _grad_of(lambda x: x.pow(3).sum(), [2.0]), same([12.0])),
     good(
         "method/pow-tensor-exponent",
@@ -1291,10 +1281,11 @@ CASES = [
         lambda: mg.linalg.norm(mg.tensor(np.arange(6.0).reshape(2, 3)), -np.inf, (1, 0), True),
         same(np.linalg.norm(np.arange(6.0).reshape(2, 3), -np.inf, (1, 0), True)),
     ),
-    good(
-        "norm/negative-ord-vs-numpy",
+    bad(
+        "norm/negative-ord-refused",
         lambda: mg.linalg.norm(mg.tensor(X), -2),
-        same(np.linalg.norm(X, -2)),
+        ValueError,
+        r"norm: ord=-2 is not a vector norm.*p > 1",
     ),
     good("norm/nan", lambda: _grad_of(mg.linalg.norm, [np.nan, 1.0]), same([np.nan, np.nan])),
     good("norm/empty", lambda: mg.linalg.norm(mg.tensor(np.zeros(0))), same(0.0)),
@@ -1326,35 +1317,23 @@ CASES = [
         ValueError,
         "repeated axis",
     ),
-    bug(
-        good(
-            "norm/int8-no-overflow",
-            lambda: mg.linalg.norm(mg.tensor(np.array([100], np.int8))),
-            same(100.0),
-        ),
-        "norm of an int8 tensor squares in int8: mg.linalg.norm([100]) = 4.0 (NumPy: 100.0)",
+    good(
+        "norm/int8-no-overflow",
+        lambda: mg.linalg.norm(mg.tensor(np.array([100], np.int8))),
+        same(100.0),
     ),
-    bug(
-        good(
-            "norm/uint8-no-overflow-np",
-            lambda: np.linalg.norm(mg.tensor(np.array([200, 0], np.uint8))),
-            same(200.0),
-        ),
-        "np.linalg.norm of a uint8 tensor dispatches to minigrad and gives 8.0 (NumPy: 200.0)",
+    good(
+        "norm/uint8-no-overflow-np",
+        lambda: np.linalg.norm(mg.tensor(np.array([200, 0], np.uint8))),
+        same(200.0),
     ),
-    bug(
-        good(
-            "norm/negative-ord-zero-grad",
-            lambda: _grad_of(lambda x: mg.linalg.norm(x, -1), [0.0, 2.0]),
-            same([0.0, 0.0]),
-        ),
-        "norm(x, -1) is 0 at [0, 2] but its gradient is [nan, 0], against the docstring's "
-        "'where the norm is 0, its derivative is taken as 0'",
+    bad(
+        "norm/negative-ord-at-zero-refused",
+        lambda: _grad_of(lambda x: mg.linalg.norm(x, -1), [0.0, 2.0]),
+        ValueError,
+        r"for p < 1 the derivative at 0 is infinite",
     ),
-    bug(
-        bad("norm/none", lambda: mg.linalg.norm(None), TypeError, r"^norm: "),
-        "mg.linalg.norm(None) -> 'reshape: cannot make a tensor from NoneType' (names reshape)",
-    ),
+    bad("norm/none", lambda: mg.linalg.norm(None), TypeError, r"^norm: "),
     # -- allclose, isclose --------------------------------------------------------------
     good(
         "close/x64-list-exact",
@@ -1389,33 +1368,23 @@ CASES = [
         primal_tangent([6.0], [2.0]),
     ),
     bad("close/str", lambda: mg.allclose(mg.tensor([1.0]), "a"), TypeError, "str 'a'"),
-    bug(
-        bad(
-            "close/shapes",
-            lambda: mg.allclose(mg.tensor(X), [1.0, 2.0, 3.0]),
-            ValueError,
-            r"^allclose: ",
-        ),
-        "mg.allclose with shapes (2,) and (3,): '<lambda>: operands could not be broadcast'",
+    bad(
+        "close/shapes",
+        lambda: mg.allclose(mg.tensor(X), [1.0, 2.0, 3.0]),
+        ValueError,
+        r"^allclose: ",
     ),
-    bug(
-        bad(
-            "close/rtol-str",
-            lambda: mg.allclose(mg.tensor([1.0]), [1.0], rtol="a"),
-            TypeError,
-            r"allclose: .*rtol",
-        ),
-        "mg.allclose(rtol='a') -> \"<lambda>: ufunc 'isfinite' not supported...\"",
+    bad(
+        "close/rtol-str",
+        lambda: mg.allclose(mg.tensor([1.0]), [1.0], rtol="a"),
+        TypeError,
+        r"allclose: .*rtol",
     ),
-    bug(
-        bad(
-            "close/equal-nan-str",
-            lambda: mg.allclose(mg.tensor([np.nan]), [np.nan], equal_nan="no"),
-            TypeError,
-            "equal_nan must be True or False",
-        ),
-        "mg.allclose(..., equal_nan='no') treats NaNs as equal (True): a truthy string, "
-        "against validate.flag's rule",
+    bad(
+        "close/equal-nan-str",
+        lambda: mg.allclose(mg.tensor([np.nan]), [np.nan], equal_nan="no"),
+        TypeError,
+        "equal_nan must be True or False",
     ),
     # -- dot, vdot, outer, stop_gradient -------------------------------------------------
     good("dot/scalar-vector", lambda: mg.dot(leaf(2.0), leaf([1.0, 2.0])), same([2.0, 4.0])),
@@ -1446,14 +1415,8 @@ CASES = [
         r"vdot: .*\(2, 3\) and \(5,\)",
     ),
     good("outer/empty", lambda: mg.outer(leaf(np.zeros(0)), leaf(X)).shape, lambda s: s == (0, 2)),
-    bug(
-        bad("vdot/str", lambda: mg.vdot("ab", "cd"), TypeError, r"^vdot: "),
-        "mg.vdot('ab', 'cd') -> 'reshape: cannot make a tensor from str' (names reshape)",
-    ),
-    bug(
-        bad("dot/none", lambda: mg.dot(None, leaf([1.0])), TypeError, r"^dot: "),
-        "mg.dot(None, x) -> 'multiply: cannot make a tensor from NoneType' (names multiply)",
-    ),
+    bad("vdot/str", lambda: mg.vdot("ab", "cd"), TypeError, r"^vdot: "),
+    bad("dot/none", lambda: mg.dot(None, leaf([1.0])), TypeError, r"^dot: "),
     good(
         "stop_gradient/grad",
         lambda: _grad_of(lambda x: (mg.stop_gradient(x) * x).sum(), [3.0]),
