@@ -145,14 +145,14 @@ class Tensor:
             if value == 0:  # micrograd's `p.grad = 0.0`
                 self._grad = Tensor._make(np.zeros_like(self.data), None)
                 return
-            if self.ndim == 0:  # micrograd's manual backprop: `L.grad = 1.0`
+            if self.ndim == 0 and self.dtype.kind == "f":  # micrograd's manual backprop
                 self._grad = Tensor._make(np.array(value, dtype=self.dtype), None)
                 return
         if not isinstance(value, Tensor | np.ndarray):
             raise TypeError(
                 f"grad: assign None (to reset it, as zero_grad() does), 0 (zeros), a number (to "
-                f"a 0-d tensor) or a Tensor of shape {self.shape}, not {type(value).__name__} "
-                f"{value!r:.40}"
+                f"a 0-d float tensor) or a Tensor of shape {self.shape} and dtype {self.dtype}, "
+                f"not {type(value).__name__} {value!r:.40}"
             )
         if value.shape != self.shape or value.dtype != self.dtype:
             raise ValueError(

@@ -86,15 +86,19 @@ def linearize(f, *primals):
     `jvp`). Each call of `f_jvp` runs one forward sweep (the primal is recomputed)."""
     check_function(f, "linearize")
     trees = [tensor_tree(f, p, k, "linearize") for k, p in enumerate(primals)]
-    # NOTE: arrays are copied (later changes to them do not move the point); numbers stay
-    # numbers, so that a tangent of any float dtype fits them, as in jvp.
+    # NOTE: arrays and tensors are copied (later changes to them do not move the point);
+    # numbers stay numbers, so that a tangent of any float dtype fits them, as in jvp.
     kept = [pytree.tree_map(_snapshot, p) for p in primals]
     out = f(*[d.unflatten(xs) for xs, d in trees])
     return out, lambda *tangents: jvp(f, kept, tangents)[1]
 
 
 def _snapshot(leaf):
-    return leaf.copy() if isinstance(leaf, np.ndarray) else leaf
+    if isinstance(leaf, np.ndarray):
+        return leaf.copy()
+    if isinstance(leaf, Tensor) and not leaf._is_dual:  # its values now, not later ones
+        return leaf.clone()  # (recorded where it requires grad: outer transforms see through)
+    return leaf
 
 
 def jacfwd(f, argnums: int | tuple[int, ...] = 0):

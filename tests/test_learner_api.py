@@ -277,7 +277,7 @@ def test_micrograd_manual_backprop_numbers_and_pow():
     L.grad = np.float64(2.5)
     assert L.grad.item() == 2.5 and L.grad.dtype == np.float64
     x = f64([1.0, 2.0], True)
-    with pytest.raises(TypeError, match=r"a number \(to a 0-d tensor\)"):
+    with pytest.raises(TypeError, match=r"a number \(to a 0-d float tensor\)"):
         x.grad = 1.0
     x.pow(3).sum().backward()
     assert x.grad.tolist() == [3.0, 12.0]

@@ -1155,7 +1155,7 @@ CASES = [
         "grad/set-one-shape-1",
         lambda: _set_grad(leaf([2.0]), 1.0),
         TypeError,
-        r"a number \(to a 0-d tensor\) or a Tensor of shape \(1,\)",
+        r"a number \(to a 0-d float tensor\) or a Tensor of shape \(1,\)",
     ),
     bad("grad/set-true-0d", lambda: _set_grad(leaf(2.0), True), TypeError, "not bool True"),
     bad("grad/set-complex-0d", lambda: _set_grad(leaf(2.0), 1 + 2j), TypeError, "complex"),
@@ -1166,10 +1166,7 @@ CASES = [
         ValueError,
         r"dtype float64, got shape \(\) and dtype float32",
     ),
-    bug(
-        bad("grad/set-int-tensor", lambda: _set_grad(mg.tensor(3), 1.5), TypeError, "int64"),
-        "`t.grad = 1.5` on an int tensor stores 1, silently truncated",
-    ),
+    bad("grad/set-int-tensor", lambda: _set_grad(mg.tensor(3), 1.5), TypeError, "int64"),
     good("grad/lecture-manual-backprop", _lecture_manual_backprop, same(-3.0)),
     good("grad/set-then-accumulate", _grad_set_then_accumulate, same(5.0)),
     good("format/scalar", lambda: f"{leaf(2.5):.4f}", lambda s: s == "2.5000"),
@@ -1849,23 +1846,16 @@ CASES = [
         TypeError,
         "dtype int64",
     ),
-    bug(
-        good(
+    good(
             "tree/linearize-tensor-then-add_",
             lambda: _linearize_then_change("add_"),
             same([2.0, 4.0]),
         ),
-        "mg.linearize keeps a Tensor primal by reference: x.add_(10) afterwards moves the point "
-        "(f_jvp gives [22, 24] instead of [2, 4])",
-    ),
-    bug(
-        good(
+    good(
             "tree/linearize-tensor-then-iadd",
             lambda: _linearize_then_change("iadd"),
             same([2.0, 4.0]),
         ),
-        "mg.linearize, then `x += 10` on the plain primal tensor: the point moves",
-    ),
     good("tree/linearize-array-then-change", _linearize_array_then_change, same([2.0, 4.0])),
     # -- optimisers ---------------------------------------------------------------------------
     good(
