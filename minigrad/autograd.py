@@ -35,6 +35,14 @@ def grad(
     (tensor(6.),)
     """
     roots = reverse.tensor_list(outputs, "autograd.grad", "outputs")
+    if grad_outputs is None:
+        for k, r in enumerate(roots):
+            if r.size != 1:
+                raise RuntimeError(
+                    f"autograd.grad: outputs[{k}] has shape {r.shape}, not a scalar; pass "
+                    "grad_outputs= (one tensor of each output's shape: the vector of the "
+                    "vector-Jacobian product), or reduce it first, e.g. y.sum()"
+                )
     targets = reverse.tensor_list(inputs, "autograd.grad", "inputs", requires_grad=True)
     seeds = _seeds(grad_outputs, roots)
     allow_unused = flag(allow_unused, "autograd.grad", "allow_unused")
@@ -76,8 +84,9 @@ def backward(
 def _seeds(seeds, roots, where: str = "autograd.grad", what: str = "grad_outputs") -> list:
     if seeds is None:
         return [None] * len(roots)
-    items = [seeds] if isinstance(seeds, Tensor) or len(roots) == 1 else seeds
-    if not isinstance(items, list | tuple) or len(items) != len(roots):
+    # One per output, in a sequence (PyTorch's form); a tensor or array alone for one output.
+    items = seeds if isinstance(seeds, list | tuple) else [seeds]
+    if len(items) != len(roots):
         raise ValueError(
             f"{where}: {what} must give one gradient (or None) per output: {len(roots)} "
             f"output(s), got {seeds!r:.60}"

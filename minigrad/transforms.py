@@ -113,6 +113,8 @@ def vjp(f, *primals):
     times.
     """
     check_function(f, "vjp")
+    if not primals:
+        raise TypeError("vjp: give the primals to differentiate at: mg.vjp(f, x, ...)")
     args, xs, defs = fresh_inputs(f, primals, tuple(range(len(primals))), "vjp")
     with running(xs), enable_grad():
         out = f(*args)

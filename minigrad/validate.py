@@ -13,9 +13,10 @@ import numpy as np
 
 
 def restated(err: Exception, message: str) -> Exception:
-    """An error of `err`'s basic kind (TypeError, IndexError or ValueError) saying `message`:
-    NumPy's own errors, reraised with the op, the shapes or the dtypes in front."""
-    kind = next(k for k in (TypeError, IndexError, ValueError) if isinstance(err, k))
+    """An error of `err`'s basic kind (TypeError, IndexError, ValueError, OverflowError) saying
+    `message`: NumPy's own errors, reraised with the op, the shapes or the dtypes in front."""
+    kinds = (TypeError, IndexError, ValueError, OverflowError)
+    kind = next(k for k in kinds if isinstance(err, k))
     return kind(message)
 
 

@@ -504,6 +504,11 @@ def _set_grad_enabled_call():
     return off, (leaf(1.0) * 2).requires_grad
 
 
+def _records_under(context) -> bool:
+    with context:
+        return (leaf([1.0]) * 2).requires_grad
+
+
 def _inference_mode_false():
     with mg.inference_mode(False):  # PyTorch's spelling: inference mode off, recording on
         return (leaf(1.0) * 2).requires_grad
@@ -1455,20 +1460,18 @@ CASES = [
         _threads_grad_mode,
         lambda r: r == ({"on": True, "grad": 6.0, "off": False}, True),
     ),
-    bug(
-        good("mode/inference-mode-false", _inference_mode_false, same(True)),
-        "mg.inference_mode(False) (PyTorch's spelling) raises 'inference_mode() decorates a "
-        "function, got bool'",
+    good("mode/inference-mode-false", _inference_mode_false, same(True)),
+    good(
+        "mode/inference-mode-keyword",
+        lambda: _records_under(mg.inference_mode(mode=False)),
+        same(True),
     ),
-    bug(
-        bad(
-            "mode/inference-mode-keyword",
-            lambda: mg.inference_mode(mode=False),
-            TypeError,
-            r"inference_mode",
-        ),
-        'mg.inference_mode(mode=False) -> "_SetGradMode.__new__() got an unexpected keyword '
-        "argument 'mode'\"",
+    good("mode/inference-mode-true", lambda: _records_under(mg.inference_mode()), same(False)),
+    bad(
+        "mode/inference-mode-str",
+        lambda: mg.inference_mode("no"),
+        TypeError,
+        r"inference_mode: mode must be True or False",
     ),
     # -- autograd.grad, autograd.backward, backward(inputs=) ------------------------------
     good("autograd/second-order", _autograd_second_order, same([6.0, 12.0])),
@@ -1552,31 +1555,20 @@ CASES = [
         RuntimeError,
         "does not require grad",
     ),
-    bug(
-        good(
-            "autograd/grad-outputs-sequence",
-            lambda: _grad_outputs_list_one("grad"),
-            same([3.0, 30.0]),
-        ),
-        "autograd.grad(y, x, grad_outputs=[v]) (PyTorch's sequence form, one output) -> "
-        "'backward: gradient has shape (1, 2) but the output has shape (2,)'",
+    good(
+        "autograd/grad-outputs-sequence",
+        lambda: _grad_outputs_list_one("grad"),
+        same([3.0, 30.0]),
     ),
-    bug(
-        good(
-            "autograd/grad-tensors-sequence",
-            lambda: _grad_outputs_list_one("backward"),
-            same([3.0, 30.0]),
-        ),
-        "autograd.backward(y, grad_tensors=[v]) -> 'gradient has shape (1, 2)'",
+    good(
+        "autograd/grad-tensors-sequence",
+        lambda: _grad_outputs_list_one("backward"),
+        same([3.0, 30.0]),
     ),
-    bug(
-        bad(
-            "autograd/non-scalar-advice",
-            lambda: (lambda x: mg.autograd.grad(x * 2.0, x))(leaf(X)),
-            RuntimeError,
-            "grad_outputs",
-        ),
-        "autograd.grad of a non-scalar says 'pass gradient=' (backward's argument), not "
+    bad(
+        "autograd/non-scalar-advice",
+        lambda: (lambda x: mg.autograd.grad(x * 2.0, x))(leaf(X)),
+        RuntimeError,
         "grad_outputs",
     ),
     good("inputs/only-w", _backward_inputs_only_w, lambda r: r == (True, 3.0)),
@@ -1671,11 +1663,7 @@ CASES = [
     ),
     bad("weak/empty-list", lambda: mg.tensor(X) + [], ValueError, r"add: .*\(2,\) \(0,\)"),
     bad("weak/huge-int-list", lambda: mg.tensor(X) + [2**70, 1], TypeError, r"add: .*object"),
-    bug(
-        bad("weak/huge-int-scalar", lambda: mg.tensor([1, 2]) + 2**70, OverflowError, r"add"),
-        "int tensor + 2**70 -> OverflowError 'Python int too large to convert to C long', "
-        "not naming the op",
-    ),
+    bad("weak/huge-int-scalar", lambda: mg.tensor([1, 2]) + 2**70, OverflowError, r"add"),
     good("compare/approx", lambda: mg.tensor(X) == pytest.approx([1.0, 2.0]), same(True)),
     good("compare/approx-reflected", lambda: pytest.approx([1.0, 2.0]) == mg.tensor(X), same(True)),
     good(
@@ -1847,15 +1835,15 @@ CASES = [
         "dtype int64",
     ),
     good(
-            "tree/linearize-tensor-then-add_",
-            lambda: _linearize_then_change("add_"),
-            same([2.0, 4.0]),
-        ),
+        "tree/linearize-tensor-then-add_",
+        lambda: _linearize_then_change("add_"),
+        same([2.0, 4.0]),
+    ),
     good(
-            "tree/linearize-tensor-then-iadd",
-            lambda: _linearize_then_change("iadd"),
-            same([2.0, 4.0]),
-        ),
+        "tree/linearize-tensor-then-iadd",
+        lambda: _linearize_then_change("iadd"),
+        same([2.0, 4.0]),
+    ),
     good("tree/linearize-array-then-change", _linearize_array_then_change, same([2.0, 4.0])),
     # -- optimisers ---------------------------------------------------------------------------
     good(
@@ -2202,11 +2190,7 @@ CASES = [
         ValueError,
         "gradcheck: no inputs to differentiate",
     ),
-    bug(
-        bad("empty/vjp-no-primals", lambda: mg.vjp(lambda: mg.tensor(1.0)), TypeError, "primal"),
-        "mg.vjp(f) without primals says 'vjp: argnums must be an int or a non-empty tuple of "
-        "ints, got ()': vjp has no argnums",
-    ),
+    bad("empty/vjp-no-primals", lambda: mg.vjp(lambda: mg.tensor(1.0)), TypeError, "primal"),
     good(
         "dtype/x32-plus-np-float64",
         lambda: mg.tensor([1.0]) + np.float64(0.1),

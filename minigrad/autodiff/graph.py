@@ -94,7 +94,7 @@ class Primitive:
             if lists is not None:
                 _weak_lists(args, lists)
             out = self.forward(*args)
-        except (ValueError, TypeError, IndexError) as err:
+        except (ValueError, TypeError, IndexError, OverflowError) as err:
             raise restated(err, f"{self.name}: {err}; input shapes {_shapes(args)}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)

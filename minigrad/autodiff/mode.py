@@ -137,7 +137,29 @@ class enable_grad(_SetGradMode):  # noqa: N801
 
 class inference_mode(no_grad):  # noqa: N801 (named like PyTorch's)
     """PyTorch's name for `no_grad` when only evaluating a model. minigrad has no separate
-    inference tensors: it is `no_grad` under another name."""
+    inference tensors: it is `no_grad` under another name, and `inference_mode(False)` (or
+    `mode=False`) changes nothing, as in PyTorch."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # the bare decorator: @mg.inference_mode
+            return super().__new__(cls, mode)
+        self = object.__new__(cls)
+        self.enabled = None if flag(mode, "inference_mode", "mode") is False else False
+        return self
+
+    def __init__(self, mode=True) -> None:
+        pass
+
+    def __enter__(self) -> None:
+        if self.enabled is None:  # inference_mode(False): keep the mode as it is
+            MODE.saved.append(MODE.enabled)
+        else:
+            super().__enter__()
+
+    def __call__(self, fn):
+        if self.enabled is None:  # nothing to switch: the function as it is
+            return fn
+        return super().__call__(fn)
 
 
 class set_grad_enabled:  # noqa: N801 (named like PyTorch's)
