@@ -228,6 +228,15 @@ def _is_default(value, default) -> bool:
     return type(value) in plain and type(default) in plain and value == default
 
 
+def _reciprocal(x):
+    """1 / x; integers as NumPy computes them (integer division; never differentiable)."""
+    from minigrad import functional as F
+
+    if np.result_type(unwrap(x)).kind == "f":
+        return F.divide(1, x)
+    return Tensor._make(np.reciprocal(unwrap(x)), None)
+
+
 def _tables():
     from minigrad import creation, linalg, logic
     from minigrad import functional as F
@@ -247,7 +256,7 @@ def _tables():
         np.log1p: F.log1p,
         np.sqrt: F.sqrt,
         np.square: lambda x: F.multiply(x, x),
-        np.reciprocal: lambda x: F.divide(1, x),
+        np.reciprocal: _reciprocal,
         np.sin: F.sin,
         np.cos: F.cos,
         np.tan: lambda x: F.divide(F.sin(x), F.cos(x)),

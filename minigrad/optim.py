@@ -15,7 +15,7 @@ import numpy as np
 from minigrad import pytree
 from minigrad.inplace import changed
 from minigrad.tensor import Tensor
-from minigrad.validate import flag, integer, number
+from minigrad.validate import flag, integer, number, shown
 
 
 class Optimizer:
@@ -88,6 +88,7 @@ def _parameters(params, owner: str) -> tuple[list[Tensor], list[str]]:
             raise TypeError(
                 f"{owner}: params must be an iterable of tensors, got {type(params).__name__}"
             ) from None
+    _no_none(params, owner, "params")
     tensors, names = _named(params, owner)
     if not tensors:
         raise ValueError(f"{owner}: got no parameters to optimise")
@@ -107,6 +108,18 @@ def _parameters(params, owner: str) -> tuple[list[Tensor], list[str]]:
     return kept, [seen[id(p)] for p in kept]
 
 
+def _no_none(tree, owner: str, path: str) -> None:
+    """None is an empty pytree, which would silently drop a parameter: refuse it by name."""
+    if tree is None:
+        raise TypeError(f"{owner}: {path} is None, not a Tensor")
+    if isinstance(tree, list | tuple):
+        for k, t in enumerate(tree):
+            _no_none(t, owner, f"{path}[{k}]")
+    elif isinstance(tree, dict):
+        for k, t in tree.items():
+            _no_none(t, owner, f"{path}[{k!r:.40}]")
+
+
 def _named(params, owner: str) -> tuple[list, list[str]]:
     """The tensors of `params` and their names: the given names for (name, tensor) pairs, the
     index for a flat list, the path for a pytree (`params['w'][0]`)."""
@@ -115,7 +128,7 @@ def _named(params, owner: str) -> tuple[list, list[str]]:
         return leaves, [pytree.name("params", path, "params") for path in treedef.paths()]
     pairs = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
     if params and all(pairs):
-        return [p for _, p in params], [n for n, _ in params]
+        return [p for _, p in params], [shown(n) for n, _ in params]
     if any(pairs):
         raise TypeError(
             f"{owner}: params mixes (name, tensor) pairs with other entries; pass "

@@ -53,7 +53,7 @@ class TreeDef:
         out = []
         for k, child in enumerate(self.children):
             if self.kind is dict:
-                step = f"[{steps[k]!r}]"
+                step = f"[{_key(steps[k])}]"
             else:
                 step = f".{steps[k]}" if steps else f"[{k}]"
             out.extend(step + p for p in child.paths())
@@ -174,7 +174,7 @@ def mismatch(tree, like, where: str = "pytree") -> tuple[str, str, str] | None:
         keys, like_keys = _sorted_keys(tree, where), _sorted_keys(like, where)
         if keys != like_keys:
             return "", describe(tree), describe(like)
-        pairs = [(f"[{k!r}]", tree[k], like[k]) for k in keys]
+        pairs = [(f"[{_key(k)}]", tree[k], like[k]) for k in keys]
     elif kind is _NONE:
         return None
     else:
@@ -204,8 +204,16 @@ def describe(value) -> str:
     if kind is _NONE:
         return "None"
     if kind is dict:
-        return f"a dict with keys {tuple(_sorted_keys(value))}"
+        keys = ", ".join(_key(k) for k in _sorted_keys(value)[:8])
+        more = ", ..." if len(value) > 8 else ""
+        return f"a dict with keys ({keys}{more})"
     return "a " + str(TreeDef(kind, getattr(kind, "_fields", ()), (_LEAF,) * len(value)))
+
+
+def _key(key) -> str:
+    """A dict key as Python writes it, shortened for messages."""
+    text = repr(key)
+    return text if len(text) <= 40 else text[:36] + "...'"
 
 
 def name(root: str, path: str, flat: str) -> str:

@@ -98,3 +98,10 @@ def generator(rng, where: str) -> np.random.Generator:
             f"{type(rng).__name__}"
         )
     return rng
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """A user's string (a name, a key) as a message shows it: control characters escaped, at
+    most `limit` characters."""
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
