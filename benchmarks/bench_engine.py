@@ -19,7 +19,8 @@ Every time is the median of several repeats after a warm-up call, using time.per
 the repeats of minigrad and NumPy are interleaved, and each makes one untimed call, then
 loops the function for at least `min_time` (0.2 s, 0.02 s with --quick; common.measure).
 In parentheses: the interquartile range of the repeats as % of the median. The ratio is the
-median of the per-repeat ratios, with their interquartile range in brackets.
+median of the per-repeat ratios, with their interquartile range in brackets. BLAS uses one
+thread unless --threads or OPENBLAS_NUM_THREADS says otherwise (common.blas_threads).
 
 Run from the repository root:
 
@@ -37,6 +38,7 @@ import numpy as np
 from common import (
     DTYPE,
     Timing,
+    blas_threads,
     check_grads,
     fmt_ratio,
     fmt_time,
@@ -152,7 +154,11 @@ def main() -> None:
     parser.add_argument(
         "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
     )
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
+    )
     args = parser.parse_args()
+    blas_threads(args.threads)
     if args.keep_memory:
         keep_freed_memory()
     repeat = args.repeat or (3 if args.quick else 7)

@@ -19,7 +19,8 @@ How: after a warm-up call each, the seven computations of one n are timed in int
 repeats (see common.measure), each repeat looping a computation for at least `min_time`.
 Reported: the median time, the interquartile range (IQR) of the repeats as % of the median,
 and the median per-repeat ratio minigrad / NumPy closed form with its IQR. n = 1000 uses a
-third of the repeats (its Hessian takes about a second); `--quick` skips it.
+third of the repeats (its Hessian takes about a second); `--quick` skips it. BLAS uses one
+thread unless --threads or OPENBLAS_NUM_THREADS says otherwise (common.blas_threads).
 
 Run from the repository root:
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from common import fmt_ratio, fmt_time, header, measure, print_table
+from common import blas_threads, fmt_ratio, fmt_time, header, measure, print_table
 
 import minigrad as mg
 
@@ -146,7 +147,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="n = 10, 100; 3 short repeats")
     parser.add_argument("--repeat", type=int, help="timed repeats (default 9, 3 with --quick)")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
+    )
     args = parser.parse_args()
+    blas_threads(args.threads)
     repeat = args.repeat or (3 if args.quick else 9)
     min_time = 0.01 if args.quick else 0.1
     sizes = [10, 100] if args.quick else [10, 100, 1000]

@@ -19,7 +19,8 @@ buffers are not traced, for either side):
 How: each measurement runs `--repeat` times (3; 1 with --quick) from a fresh tracemalloc
 start; the table gives the median and, if they differ, the min-max range. Ratios are minigrad
 / NumPy. First a `check:` line shows that tracemalloc sees a known NumPy allocation, and one
-that NumPy's step peak is at least its activations plus its gradients.
+that NumPy's step peak is at least its activations plus its gradients. BLAS uses one thread,
+as in the timing scripts (--threads).
 
 Run from the repository root:
 
@@ -40,6 +41,7 @@ from bench_train import WIDE, idiomatic_model, idiomatic_step
 from common import (
     DTYPE,
     LR,
+    blas_threads,
     header,
     mlp_data,
     np_step,
@@ -188,9 +190,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="measure each peak once")
     parser.add_argument("--repeat", type=int, help="runs per peak (default 3, 1 with --quick)")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
+    )
     args = parser.parse_args()
+    blas_threads(args.threads)
     repeat = args.repeat or (1 if args.quick else 3)
-    print(header("float32, peak bytes traced by tracemalloc", f"{repeat} runs each") + "\n")
+    runs = f"{repeat} run{'s' if repeat > 1 else ''} each"
+    print(header("float32, peak bytes traced by tracemalloc", runs) + "\n")
     check_tracemalloc()
     step = step_peaks(repeat)
     chain = chain_peaks(repeat)

@@ -22,8 +22,8 @@ training loop), loops the step for at least `min_time` (0.1 s; 0.01 s with --qui
 records the mean time per step. Reported: the median over repeats, with the interquartile
 range (IQR) of the repeats as % of the median; ratios are the median of the per-repeat
 ratios time / NumPy time, with their IQR in brackets. Each way trains its own copy of the
-parameters, so all three keep doing the same arithmetic. BLAS threads are NumPy's default
-unless OPENBLAS_NUM_THREADS is set (the header says which).
+parameters, so all three keep doing the same arithmetic. BLAS uses one thread unless
+--threads or OPENBLAS_NUM_THREADS says otherwise (common.blas_threads; the header says which).
 
 Page faults: glibc hands large freed arrays back to the kernel, so each fresh 4 MB array of
 the wide MLP costs about 1,000 minor page faults, and at batch 10 these take most of a step,
@@ -50,6 +50,7 @@ from common import (
     LR,
     Params,
     TensorParams,
+    blas_threads,
     check_grads,
     fmt_ratio,
     fmt_time,
@@ -217,7 +218,11 @@ def main() -> None:
     parser.add_argument(
         "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
     )
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
+    )
     args = parser.parse_args()
+    blas_threads(args.threads)
     if args.keep_memory:
         keep_freed_memory()
     if args.profile:

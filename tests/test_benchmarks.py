@@ -89,6 +89,7 @@ def test_memory_benchmark_runs():
 
 def test_jacobians_benchmark_runs():
     out = _run("bench_jacobians.py", "--quick")
+    assert re.search(r"OPENBLAS_NUM_THREADS=\d", out.splitlines()[0])  # set before NumPy loads
     checks = [line for line in out.splitlines() if "check: jacfwd = jacrev = closed form" in line]
     assert len(checks) == 2 and all("hvp = hessian @ v = closed form" in c for c in checks)
     for name in ("jacfwd", "jacrev", "hessian", "hvp"):
