@@ -109,7 +109,9 @@ def _parameters(params, owner: str) -> tuple[list[Tensor], list[str]]:
 
 
 def _no_none(tree, owner: str, path: str) -> None:
-    """None is an empty pytree, which would silently drop a parameter: refuse it by name."""
+    """None in a list or tuple of parameters is a mistake that the pytree (where None is an
+    empty container) would silently drop: refuse it by name. A dict entry may be None, as in
+    JAX's pytrees ({'frozen': None}: no parameters there)."""
     if tree is None:
         raise TypeError(f"{owner}: {path} is None, not a Tensor")
     if isinstance(tree, list | tuple):
@@ -117,7 +119,8 @@ def _no_none(tree, owner: str, path: str) -> None:
             _no_none(t, owner, f"{path}[{k}]")
     elif isinstance(tree, dict):
         for k, t in tree.items():
-            _no_none(t, owner, f"{path}[{k!r:.40}]")
+            if t is not None:
+                _no_none(t, owner, f"{path}[{k!r:.40}]")
 
 
 def _named(params, owner: str) -> tuple[list, list[str]]:

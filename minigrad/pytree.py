@@ -204,9 +204,8 @@ def describe(value) -> str:
     if kind is _NONE:
         return "None"
     if kind is dict:
-        keys = ", ".join(_key(k) for k in _sorted_keys(value)[:8])
-        more = ", ..." if len(value) > 8 else ""
-        return f"a dict with keys ({keys}{more})"
+        keys = [_key(k) for k in _sorted_keys(value)[:8]] + (["..."] if len(value) > 8 else [])
+        return f"a dict with keys ({', '.join(keys)}{',' if len(keys) == 1 else ''})"
     return "a " + str(TreeDef(kind, getattr(kind, "_fields", ()), (_LEAF,) * len(value)))
 
 

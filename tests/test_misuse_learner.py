@@ -1146,10 +1146,15 @@ CASES = [
         r"SGD: params\[1\] is None, not a Tensor",
     ),
     bad(
-        "optim/none-in-dict",
-        lambda: optim.SGD({"w": leaf([1.0]), "b": None}, lr=0.1),
+        "optim/none-in-a-dict-list",
+        lambda: optim.SGD({"w": leaf([1.0]), "b": [leaf([1.0]), None]}, lr=0.1),
         TypeError,
-        r"SGD: params\['b'\] is None, not a Tensor",
+        r"SGD: params\['b'\]\[1\] is None, not a Tensor",
+    ),
+    good(
+        "optim/none-dict-entry-is-empty",
+        lambda: len(optim.SGD({"w": leaf([1.0]), "frozen": None}, lr=0.1).params),
+        same(1),
     ),
     good(
         "numpy/reciprocal-int-as-numpy",
