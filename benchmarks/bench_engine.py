@@ -38,12 +38,12 @@ import numpy as np
 from common import (
     DTYPE,
     Timing,
-    blas_threads,
+    add_run_options,
+    apply_run_options,
     check_grads,
     fmt_ratio,
     fmt_time,
     header,
-    keep_freed_memory,
     measure,
     mlp_data,
     np_loss_and_grads,
@@ -151,16 +151,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, help="timed repeats per measurement (default 7, or 3 with --quick)"
     )
-    parser.add_argument(
-        "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
-    )
-    parser.add_argument(
-        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
-    )
+    add_run_options(parser)
     args = parser.parse_args()
-    blas_threads(args.threads)
-    if args.keep_memory:
-        keep_freed_memory()
+    apply_run_options(args)
     repeat = args.repeat or (3 if args.quick else 7)
     min_time = 0.02 if args.quick else 0.2
     how = f"median of {repeat} interleaved repeats"

@@ -34,7 +34,15 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from common import blas_threads, fmt_ratio, fmt_time, header, measure, print_table
+from common import (
+    add_run_options,
+    apply_run_options,
+    fmt_ratio,
+    fmt_time,
+    header,
+    measure,
+    print_table,
+)
 
 import minigrad as mg
 
@@ -147,11 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="n = 10, 100; 3 short repeats")
     parser.add_argument("--repeat", type=int, help="timed repeats (default 9, 3 with --quick)")
-    parser.add_argument(
-        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
-    )
+    add_run_options(parser, memory=False)
     args = parser.parse_args()
-    blas_threads(args.threads)
+    apply_run_options(args)
     repeat = args.repeat or (3 if args.quick else 9)
     min_time = 0.01 if args.quick else 0.1
     sizes = [10, 100] if args.quick else [10, 100, 1000]

@@ -41,7 +41,8 @@ from bench_train import WIDE, idiomatic_model, idiomatic_step
 from common import (
     DTYPE,
     LR,
-    blas_threads,
+    add_run_options,
+    apply_run_options,
     header,
     mlp_data,
     np_step,
@@ -190,11 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="measure each peak once")
     parser.add_argument("--repeat", type=int, help="runs per peak (default 3, 1 with --quick)")
-    parser.add_argument(
-        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
-    )
+    add_run_options(parser, memory=False)
     args = parser.parse_args()
-    blas_threads(args.threads)
+    apply_run_options(args)
     repeat = args.repeat or (1 if args.quick else 3)
     runs = f"{repeat} run{'s' if repeat > 1 else ''} each"
     print(header("float32, peak bytes traced by tracemalloc", runs) + "\n")

@@ -50,12 +50,12 @@ from common import (
     LR,
     Params,
     TensorParams,
-    blas_threads,
+    add_run_options,
+    apply_run_options,
     check_grads,
     fmt_ratio,
     fmt_time,
     header,
-    keep_freed_memory,
     measure,
     mlp_data,
     np_loss_and_grads,
@@ -215,16 +215,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 short repeats, a few seconds")
     parser.add_argument("--repeat", type=int, help="timed repeats (default 11, 3 with --quick)")
     parser.add_argument("--profile", action="store_true", help="profile the idiomatic step")
-    parser.add_argument(
-        "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
-    )
-    parser.add_argument(
-        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
-    )
+    add_run_options(parser)
     args = parser.parse_args()
-    blas_threads(args.threads)
-    if args.keep_memory:
-        keep_freed_memory()
+    apply_run_options(args)
     if args.profile:
         profile(steps=100 if args.quick else 2000)
         return

@@ -89,6 +89,25 @@ def page_faults(fn: Callable[[], object], calls: int = 5) -> float:
     return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
+def add_run_options(parser, memory: bool = True) -> None:
+    """The options every timing script shares: --threads, and (for timings of fresh arrays)
+    --keep-memory."""
+    if memory:
+        parser.add_argument(
+            "--keep-memory", action="store_true", help="glibc: no page faults for fresh arrays"
+        )
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads (default 1, or $OPENBLAS_NUM_THREADS; 0: NumPy's)"
+    )
+
+
+def apply_run_options(args) -> None:
+    """Set up the process as --threads and --keep-memory say (may re-execute the script)."""
+    blas_threads(args.threads)
+    if getattr(args, "keep_memory", False):
+        keep_freed_memory()
+
+
 def blas_threads(n: int | None) -> None:
     """Run the script with `n` BLAS threads; None keeps OPENBLAS_NUM_THREADS if it is set and
     otherwise means 1; 0 leaves the environment alone (the library's default). BLAS reads the

@@ -26,25 +26,7 @@ def follow(snippet: str, **names):
     return scope
 
 
-# -- micrograd's README, as written ------------------------------------------------------------
-def test_micrograd_readme_example_gives_micrograd_numbers():
-    a = f64(-4.0, True)
-    b = f64(2.0, True)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    assert f"{g.data.item():.4f}" == "24.7041"
-    g.backward()
-    assert f"{a.grad:.4f}" == "138.8338" and f"{b.grad:.4f}" == "645.5773"
-
-
+# (micrograd's README example, `c += c + 1` and all, is re-enacted in tests/test_paths.py)
 def test_augmented_assignment_rebinds_like_python_numbers():
     x = f64(3.0, True)
     c = x * 2
