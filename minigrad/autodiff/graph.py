@@ -127,10 +127,11 @@ class Primitive:
         return self._clone().forward(*args)
 
     def _clone(self) -> Primitive:
-        """A new, unrecorded node with the same parameters."""
+        """A new, unrecorded node with the same parameters (forward mode clones every op)."""
         new = object.__new__(type(self))
-        for name, value in self._state().items():
-            setattr(new, name, value)
+        for name in _parameter_names(type(self)):
+            if hasattr(self, name):
+                setattr(new, name, getattr(self, name))
         return new
 
     def params(self) -> dict:
@@ -139,13 +140,26 @@ class Primitive:
 
     def _state(self) -> dict:
         """Every attribute of the subclass (its parameters), not the node's graph links."""
-        names = [s for c in type(self).__mro__ for s in getattr(c, "__slots__", ())]
-        skip = set(Primitive.__slots__)
-        return {n: getattr(self, n) for n in names if n not in skip and hasattr(self, n)}
+        names = _parameter_names(type(self))
+        return {n: getattr(self, n) for n in names if hasattr(self, n)}
 
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"<{self.name}{' ' + ps if ps else ''}>"
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _parameter_names(kind: type) -> tuple[str, ...]:
+    """The slots of a primitive class that hold its parameters (not the node's graph links),
+    worked out once per class."""
+    names = _NAMES.get(kind)
+    if names is None:
+        skip = set(Primitive.__slots__)
+        slots = [s for c in kind.__mro__ for s in getattr(c, "__slots__", ())]
+        names = _NAMES[kind] = tuple(s for s in slots if s not in skip)
+    return names
 
 
 class OpView:
