@@ -210,6 +210,22 @@ def linear_inputs(draw):
     return arrays, {}
 
 
+@st.composite
+def class_scores(draw):
+    """Scores (N, C), labels and a reduction for the cross-entropy."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    labels = np.asarray(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return [draw(values((n, c)))], {"labels": labels, "reduction": reduction}
+
+
+def _cross_entropy_ref(x, labels, reduction):
+    shifted = x - x.max(axis=-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    losses = -logp[np.arange(len(labels)), labels]
+    return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+
+
 def _linear_ref(x, w, b=None):
     return x @ w.T if b is None else x @ w.T + b
 
@@ -361,6 +377,12 @@ CASES = [
         einsum_inputs(),
     ),
     Case("linear", mg.linalg.linear, _linear_ref, linear_inputs()),
+    Case(
+        "cross_entropy",
+        lambda x, labels, reduction: mg.nn.cross_entropy(x, labels, reduction),
+        _cross_entropy_ref,
+        class_scores(),
+    ),
     Case(
         "matmul",
         mg.matmul,
