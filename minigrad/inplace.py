@@ -21,9 +21,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-import numpy as np
-
-from minigrad.validate import restated
+from minigrad.validate import restated, shape_text
 
 # In-place changes so far, in all tensors. A recorded op notes this count; a tensor's version
 # counter [version, count at its last change, shares memory with a view] tells whether it
@@ -117,15 +115,8 @@ def change(x: Tensor, method: str, other, fn=None) -> Tensor:
 def _operands(value) -> str:
     """The other operand's shape, or the shapes of several (a NumPy call's inputs)."""
     if isinstance(value, tuple):
-        return "operand shapes " + ", ".join(_shape(v) for v in value)
-    return f"other shape {_shape(value)}"
-
-
-def _shape(v) -> str:
-    try:
-        return str(np.shape(v.data if isinstance(v, Tensor) else v))
-    except ValueError:  # a ragged list
-        return type(v).__name__
+        return "operand shapes " + ", ".join(shape_text(v) for v in value)
+    return f"other shape {shape_text(value)}"
 
 
 def changed(x: Tensor) -> None:

@@ -112,7 +112,7 @@ def _into(ufunc, method: str, inputs, kwargs, out):
     if any(isinstance(o, Tensor) for o in outs):
         if len(outs) != 1:
             raise TypeError(f"{name}: out= takes one tensor; write `x, y = {name}(...)`")
-        return _in_place(outs[0], f"{name}(..., out=x)", inputs, ufunc, method, rest, out=outs)
+        return _in_place(outs[0], f"{name}(..., out=x)", inputs, ufunc, method, rest, as_out=True)
     if differentiable(inputs):
         why = "writing the result into a NumPy array (out=) cannot be recorded"
         raise _refuse(name, why)
@@ -120,24 +120,19 @@ def _into(ufunc, method: str, inputs, kwargs, out):
     return outs[0] if len(outs) == 1 else outs
 
 
-def _in_place(target: Tensor, what: str, inputs, ufunc, method: str, kwargs, **out):
-    """`ufunc.method(*inputs, **kwargs)` writing into `target`'s data: an in-place change of a
-    tensor (refused where a derivative must flow, and noted by its version counter)."""
+def _in_place(target: Tensor, what: str, inputs, ufunc, method: str, kwargs, as_out=False):
+    """`ufunc.method(*inputs, **kwargs)` writing into `target`'s data (as `out=` with
+    `as_out`, else as an operand, as ufunc.at does): an in-place change of a tensor (refused
+    where a derivative must flow, and noted by its version counter)."""
     from minigrad import inplace
 
     def run(data, _):
-        args = [data if x is target else x for x in unwrap_all(inputs, target)]
-        given = {"out": (data,)} if out else {}
+        args = [data if x is target else unwrap(x) for x in inputs]
+        given = {"out": (data,)} if as_out else {}
         getattr(ufunc, method)(*args, **given, **unwrap(kwargs))
 
     inplace.change(target, what, inputs, run)
     return target
-
-
-def unwrap_all(inputs, keep: Tensor) -> list:
-    """The inputs with every tensor but `keep` replaced by its data (`keep` stays itself, so
-    that the caller can put its data in place)."""
-    return [x if x is keep else unwrap(x) for x in inputs]
 
 
 # -- other NumPy functions (np.sum, np.concatenate, np.linalg.norm, ...) ------------------------

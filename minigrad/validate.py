@@ -105,3 +105,12 @@ def shown(text: str, limit: int = 60) -> str:
     most `limit` characters."""
     text = text if text.isprintable() else repr(text)[1:-1]
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shape_text(value) -> str:
+    """A value's shape for an error message (a tensor's, an array's, a list's), or its type
+    when it has none (a ragged list)."""
+    try:
+        return str(np.shape(value))
+    except ValueError:
+        return type(value).__name__

@@ -13,7 +13,7 @@ from minigrad.autodiff.mode import MODE, OFF
 from minigrad.dtypes import KINDS, as_array
 from minigrad.inplace import IN_PLACE_CHANGES
 from minigrad.tensor import Tensor
-from minigrad.validate import restated
+from minigrad.validate import restated, shape_text
 
 # Operands used as they are: NumPy arrays, and Python scalars (weakly typed, as in NumPy).
 _SCALARS = frozenset((float, int, bool))
@@ -220,14 +220,7 @@ def _weak_lists(args: list, positions: list[int]) -> None:
 
 
 def _shapes(args) -> str:
-    return ", ".join(_shape(a) for a in args)
-
-
-def _shape(a) -> str:
-    try:
-        return str(np.shape(a))
-    except ValueError:  # a ragged list
-        return type(a).__name__
+    return ", ".join(shape_text(a) for a in args)
 
 
 def toposort(roots, constants: bool = False) -> list[Tensor]:
