@@ -10,6 +10,7 @@ from minigrad import numerical
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import enable_grad
 from minigrad.autodiff.reverse import unbroadcast
+from minigrad.autodiff.saved import arguments, values
 from minigrad.function import CustomOp, NoJvpError
 from minigrad.gradcheck_report import Culprit, outputs_of
 from minigrad.tensor import Tensor
@@ -44,19 +45,20 @@ def locate_culprit(
     with enable_grad():
         outs = outputs_of(f(*xs))
     order = toposort([o for o in outs if o.requires_grad])
+    known = values(toposort(outs, constants=True))
     for index, t in enumerate(order):
         op = t._op
         if op is None or t.dtype != np.float64:  # finite differences in float32 are noise
             continue
+        args = [np.asarray(a) for a in arguments(op, known)]
         for i in op.needs:
-            culprit = _check_node(index, op, i, t.data, atol, rtol, rng)
+            culprit = _check_node(index, op, i, known[t._seq], args, atol, rtol, rng)
             if culprit is not None:
                 return culprit
     return None
 
 
-def _check_node(index, op, i, ans, atol, rtol, rng) -> Culprit | None:
-    args = [np.asarray(a) for a in op.args]
+def _check_node(index, op, i, ans, args, atol, rtol, rng) -> Culprit | None:
     u = rng.standard_normal(np.shape(args[i]))
     v = rng.standard_normal(ans.shape)
 
@@ -92,11 +94,12 @@ def locate_second_order(
     xs = [Tensor(a, requires_grad=True) for a in arrays]
     with enable_grad():
         outs = outputs_of(f(*xs))
+    known = values(toposort(outs, constants=True))
     for index, t in enumerate(toposort([o for o in outs if o.requires_grad])):
         op = t._op
         if op is None or isinstance(op, CustomOp):  # a NumPy backward: first order only
             continue
-        args = [np.asarray(a) for a in op.args]
+        args = [np.asarray(a) for a in arguments(op, known)]
         v = rng.standard_normal(t.shape)
         for i in op.needs:
             w = rng.standard_normal(np.shape(args[i]))

@@ -10,6 +10,7 @@ import numpy as np
 
 from minigrad.autodiff.forward import FORWARD, OPEN_LEVELS, apply_dual
 from minigrad.autodiff.mode import MODE, OFF
+from minigrad.autodiff.saved import SMALL, live, release_unread
 from minigrad.dtypes import KINDS, as_array
 from minigrad.inplace import IN_PLACE_CHANGES
 from minigrad.tensor import Tensor
@@ -42,11 +43,16 @@ class Primitive:
     as attributes; they are not inputs.
     """
 
-    __slots__ = ("inputs", "args", "needs", "stamp", "freed")
+    __slots__ = ("inputs", "args", "needs", "stamp", "freed", "ans", "large")
 
     name = "primitive"
     #: The rules read no input or output values (only shapes), so no saved tensor to check.
     linear = False
+    #: What the VJP rule of each input reads, by the forward's parameter names and "ans" (the
+    #: output): one string for every input ("ans", "x y"), or {input position: string}; the
+    #: node keeps those arrays and releases the others (`minigrad/autodiff/saved.py`). None
+    #: (the default, for new primitives) keeps everything; `linear` implies "".
+    saves: str | dict[int, str] | None = None
     #: The output may share memory with input 0, so it shares its version counter.
     view = False
 
@@ -74,19 +80,23 @@ class Primitive:
             if dual is not None:
                 return dual
         args, needs = [], []
-        tensors = arrays = False
+        tensors = arrays = large = False
         lists = None
         for i, x in enumerate(xs):
             if isinstance(x, Tensor):
-                args.append(x.data)
+                data = x.data
+                args.append(data)
                 tensors = True
                 if x._requires_grad:
                     needs.append(i)
+                if data.size > SMALL:
+                    large = True
             elif type(x) in _SCALARS:
                 args.append(x)  # Python numbers are weakly typed operands, as in NumPy
             elif isinstance(x, _PLAIN) and x.dtype.kind in KINDS:
                 args.append(x)
                 arrays = arrays or type(x) is np.ndarray
+                large = large or x.size > SMALL
             else:
                 args.append(x)
                 lists = [i] if lists is None else [*lists, i]
@@ -104,18 +114,22 @@ class Primitive:
         if needs and (not OFF or MODE.enabled) and out.dtype.kind == "f":
             if arrays and not self.linear:
                 xs, args = copied_arrays(xs, args)
-            self._record(xs, args, result, needs)
+            self._record(xs, args, result, needs, large or out.size > SMALL)
         if self.view and isinstance(xs[0], Tensor) and np.may_share_memory(out, args[0]):
             result._vc = xs[0]._vc  # a view: in-place changes to either are changes to both
             result._vc[2] = True  # and `x += y` must not rebind either (minigrad/inplace.py)
         return result
 
-    def _record(self, xs, args, out: Tensor, needs=None) -> None:
-        """Make this op the node that computed `out` from `xs` (arrays `args`)."""
+    def _record(self, xs, args, out: Tensor, needs=None, large=True) -> None:
+        """Make this op the node that computed `out` from `xs` (arrays `args`); `large` says
+        whether any of those arrays holds more than `saved.SMALL` elements."""
         if needs is None:
             needs = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x._requires_grad]
-        self.inputs = xs
-        self.args = args
+        if large:  # keep only what the rules read (saved.py)
+            self.inputs, self.args = release_unread(self, xs, args, out, needs)
+        else:  # small arrays are kept whatever the rules read: cheaper than sorting them out
+            self.inputs, self.args, self.ans = xs, args, out.data
+        self.large = large
         self.needs = needs
         self.stamp = IN_PLACE_CHANGES[0]
         self.freed = False
@@ -176,8 +190,9 @@ class OpView:
 
     @property
     def inputs(self) -> tuple:
-        """What the op read: tensors, and the constants (numbers, arrays) it was given."""
-        return tuple(self._op.inputs)
+        """What the op read: tensors (a handle without values where the tensor is no longer
+        held and the op did not keep it), and the constants (numbers, arrays) it was given."""
+        return tuple(live(x) if isinstance(x, Tensor) else x for x in self._op.inputs)
 
     @property
     def params(self) -> dict:
@@ -228,7 +243,8 @@ def toposort(roots, constants: bool = False) -> list[Tensor]:
     reachable from `roots`, inputs before outputs.
 
     Iterative depth-first search (no recursion, so a 100,000-op chain is fine); the order
-    is deterministic because inputs are visited in list order.
+    is deterministic because inputs are visited in list order. A tensor appears once, as its
+    own handle or a released one (`saved.py`): nodes are told apart by sequence number.
     """
     order: list[Tensor] = []
     seen: set[int] = set()
@@ -238,12 +254,12 @@ def toposort(roots, constants: bool = False) -> list[Tensor]:
         if done:
             order.append(t)
             continue
-        if id(t) in seen:
+        if t._seq in seen:
             continue
-        seen.add(id(t))
+        seen.add(t._seq)
         stack.append((t, True))
         if t._op is not None:
             for x in reversed(t._op.inputs):
-                if isinstance(x, Tensor) and (constants or x._requires_grad) and id(x) not in seen:
+                if isinstance(x, Tensor) and (constants or x._requires_grad) and x._seq not in seen:
                     stack.append((x, False))
     return order

@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import set_grad_mode
+from minigrad.autodiff.saved import Released, free, live
 from minigrad.inplace import IN_PLACE_CHANGES
 from minigrad.tensor import Tensor
 from minigrad.validate import flag
@@ -56,15 +57,16 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
         retain_graph = create_graph
     elif retain_graph is not False:
         retain_graph = flag(retain_graph, "backward", "retain_graph")
+    # Gradients by sequence number: a tensor and its released handles are one node.
     grads: dict[int, object] = {}
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
     for r, s in zip(roots, seeds, strict=True):
         g = _seed(r, s, create_graph)
-        if id(r) in grads:
-            grads[id(r)] = grads[id(r)] + g
+        if r._seq in grads:
+            grads[r._seq] = grads[r._seq] + g
         else:
-            grads[id(r)] = g
+            grads[r._seq] = g
             if r._op is None:
                 leaves.append(r)
             else:
@@ -72,7 +74,6 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     wanted = None if targets is None else _leading_to(toposort(roots), targets)
     found: dict[int, object] = {}
     stored: set[int] = set()
-    swept = []  # the ops whose graph is freed once the whole sweep has succeeded
     xp = _namespace(create_graph)
     previous = set_grad_mode(create_graph)
     pop, push = heapq.heappop, heapq.heappush
@@ -82,7 +83,9 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
         # after all of its consumers, with its gradient complete, and no sort is needed.
         while heap:
             t = pop(heap)[1]
-            tid = id(t)
+            if type(t) is Released:
+                t = live(t)  # the user's own handle, if held: its hooks, its retain_grad
+            tid = t._seq
             g = grads.pop(tid)
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
@@ -96,13 +99,13 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                 _check_saved(t, op)
             inputs = op.inputs
             if create_graph:
-                args, ans = inputs, t
+                args, ans = inputs, t if op.ans is None else _holding(t, op.ans)
             else:
-                args, ans = op.args, t.data
+                args, ans = op.args, t.data if op.ans is None else op.ans
             vjp = op.vjp
             for i in op.needs:
                 x = inputs[i]
-                k = id(x)
+                k = x._seq
                 if wanted is not None and k not in wanted:
                     continue
                 gx = vjp(xp, i, g, ans, *args)
@@ -119,22 +122,23 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                         leaves.append(x)
                     else:
                         push(heap, (-x._seq, x))
-            swept.append(op)
+            if not retain_graph:  # as in PyTorch, values go as soon as the sweep has used them
+                if op.large:
+                    free(op)
+                else:
+                    op.freed = True
         for t in leaves:  # a leaf's gradient is complete once every op has run
-            g = grads.pop(id(t))
+            g = grads.pop(t._seq)
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
             if targets is None:
                 _store(t, g, create_graph, stored)
-            elif wanted.get(id(t)):
-                found[id(t)] = g
+            elif wanted.get(t._seq):
+                found[t._seq] = g
     finally:
         set_grad_mode(previous)
-    if not retain_graph:  # only now: a sweep that raised can be retried
-        for op in swept:
-            op.freed = True
     if targets is not None:
-        return [_wrap(found.get(id(x))) for x in targets]
+        return [_wrap(found.get(x._seq)) for x in targets]
     return None
 
 
@@ -201,13 +205,15 @@ def _seed(root: Tensor, seed, create_graph: bool):
 def _leading_to(order: list[Tensor], targets) -> dict[int, bool]:
     """Ids of the tensors in `order` from which some target is reachable (inputs come first
     in `order`, so one pass suffices); the value says whether it is itself a target."""
-    ids = {id(x) for x in targets}
+    ids = {x._seq for x in targets}
     wanted: dict[int, bool] = {}
     for t in order:
-        if id(t) in ids:
-            wanted[id(t)] = True
-        elif t._op is not None and any(id(x) in wanted for x in t._op.inputs):
-            wanted[id(t)] = False
+        if t._seq in ids:
+            wanted[t._seq] = True
+        elif t._op is not None and any(
+            isinstance(x, Tensor) and x._seq in wanted for x in t._op.inputs
+        ):
+            wanted[t._seq] = False
     return wanted
 
 
@@ -254,8 +260,9 @@ def _check_saved(t: Tensor, op) -> None:
     if op.freed:
         raise RuntimeError(
             f"backward: the graph through `{op.name}` was already freed by an earlier "
-            "backward(); to backpropagate through it twice, pass retain_graph=True to the "
-            "first call (or recompute the forward pass)"
+            "backward() (one that raised midway frees what it had swept, as in PyTorch); to "
+            "backpropagate through it twice, pass retain_graph=True to the first call (or "
+            "recompute the forward pass)"
         )
     check_versions(t, op)
 
@@ -277,6 +284,18 @@ def _modified(op, which: str, x: Tensor) -> RuntimeError:
         f"it was changed in place afterwards (it is now at version {x._vc[0]}); the gradient "
         "would be wrong. Make the in-place change on a copy (x.clone()), or after backward()"
     )
+
+
+def _holding(t: Tensor, values):
+    """`t` itself if it holds `values` (its op's saved output), else a handle to the same node
+    that does (for rules recorded with create_graph)."""
+    if t.data is values:
+        return t
+    from minigrad.autodiff.saved import released
+
+    h = released(t)
+    h.data = values
+    return h
 
 
 def _wrap(g):

@@ -68,6 +68,7 @@ class Multiply(Primitive):
 
     __slots__ = ()
     name = "multiply"
+    saves = {0: "y", 1: "x"}
 
     def forward(self, x, y):
         return np.multiply(x, y)
@@ -84,6 +85,7 @@ class Divide(Primitive):
 
     __slots__ = ()
     name = "divide"
+    saves = {0: "y", 1: "y ans"}
 
     def forward(self, x, y):
         return np.divide(x, y)
@@ -104,6 +106,7 @@ class Power(Primitive):
 
     __slots__ = ()
     name = "power"
+    saves = {0: "x y", 1: "x ans"}
 
     def forward(self, x, y):
         return np.power(x, y)
@@ -131,6 +134,7 @@ class Exp(Primitive):
 
     __slots__ = ()
     name = "exp"
+    saves = "ans"
 
     def forward(self, x):
         return np.exp(x)
@@ -147,6 +151,7 @@ class Log(Primitive):
 
     __slots__ = ()
     name = "log"
+    saves = "x"
 
     def forward(self, x):
         return np.log(x)
@@ -166,6 +171,7 @@ class Log1p(Primitive):
 
     __slots__ = ()
     name = "log1p"
+    saves = "x"
 
     def forward(self, x):
         return np.log1p(x)
@@ -182,6 +188,7 @@ class Sin(Primitive):
 
     __slots__ = ()
     name = "sin"
+    saves = "x"
 
     def forward(self, x):
         return np.sin(x)
@@ -198,6 +205,7 @@ class Cos(Primitive):
 
     __slots__ = ()
     name = "cos"
+    saves = "x"
 
     def forward(self, x):
         return np.cos(x)
@@ -214,6 +222,7 @@ class Tanh(Primitive):
 
     __slots__ = ()
     name = "tanh"
+    saves = "ans"
 
     def forward(self, x):
         return np.tanh(x)
@@ -236,6 +245,7 @@ class Sigmoid(Primitive):
 
     __slots__ = ()
     name = "sigmoid"
+    saves = "ans"
 
     def forward(self, x):
         if type(x) is not np.ndarray:
@@ -256,6 +266,7 @@ class Abs(Primitive):
 
     __slots__ = ()
     name = "abs"
+    saves = "x"
 
     def forward(self, x):
         return np.abs(x)
@@ -276,6 +287,7 @@ class Maximum(Primitive):
 
     __slots__ = ()
     name = "maximum"
+    saves = "x y"
     compute = staticmethod(np.maximum)
     larger_wins = True
 
@@ -311,6 +323,7 @@ class Where(Primitive):
 
     __slots__ = ()
     name = "where"
+    saves = "c"
 
     def forward(self, c, x, y):
         return np.where(c, x, y)

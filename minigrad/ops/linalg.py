@@ -15,6 +15,7 @@ class MatMul(Primitive):
 
     __slots__ = ()
     name = "matmul"
+    saves = {0: "y", 1: "x"}
 
     def forward(self, x, y):
         if x.shape[-1] != y.shape[-2]:
@@ -39,6 +40,7 @@ class Linear(Primitive):
 
     __slots__ = ()
     name = "linear"
+    saves = {0: "w", 1: "x", 2: ""}
 
     def forward(self, x, w, b=None):
         if x.shape[-1] != w.shape[-1]:

@@ -62,6 +62,7 @@ class Max(Primitive):
 
     __slots__ = ("axis", "keepdims")
     name = "max"
+    saves = "x ans"
     reduce = staticmethod(np.max)
 
     def __init__(self, axis: tuple[int, ...], keepdims: bool) -> None:
@@ -111,6 +112,7 @@ class LogSoftmax(Primitive):
 
     __slots__ = ("axis",)
     name = "log_softmax"
+    saves = "ans"
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -139,6 +141,7 @@ class CrossEntropy(Primitive):
 
     __slots__ = ("labels", "reduction")
     name = "cross_entropy"
+    saves = "x"
 
     def __init__(self, labels: np.ndarray, reduction: str) -> None:
         self.labels, self.reduction = labels, reduction

@@ -206,7 +206,9 @@ class _Drawing:
         op node and the edge between them."""
         t = node.tensor
         wrong = node.index in self.highlight
-        rows = [f"<b>{_text(node.name)}</b>  {t.shape} {t.dtype}", f"data {_summary(t.data)}"]
+        value = self.graph.value(node)
+        data = value if isinstance(value, str) else _summary(value)
+        rows = [f"<b>{_text(node.name)}</b>  {t.shape} {t.dtype}", f"data {data}"]
         if node.index in self.graph.grads:
             rows.append(f"grad {_summary(self.graph.grads[node.index])}")
         if node.index in self.graph.tangents:
@@ -395,6 +397,8 @@ def _summary(a) -> str:
 def _short(v) -> str:
     if isinstance(v, float | np.floating):
         return f"{v:.4g}"
+    if isinstance(v, np.ndarray) and v.size > 4:  # (also blanks of constants freed by backward)
+        return f"array{v.shape}"
     text = repr(v)
     return text if len(text) <= 24 else text[:21] + "..."
 

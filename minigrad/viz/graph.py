@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.reverse import check_versions, unbroadcast
+from minigrad.autodiff.saved import arguments, live, values
 from minigrad.tensor import Tensor
 
 
@@ -39,10 +40,37 @@ class Graph:
     modules: dict[str, str] = field(default_factory=dict)  # dotted name -> "Linear(4, 8, ...)"
 
     def node_of(self, t: Tensor) -> Node:
-        return self.nodes[self._index[id(t)]]
+        return self.nodes[self._index[t._seq]]
 
     def __post_init__(self) -> None:
-        self._index = {id(n.tensor): n.index for n in self.nodes}
+        self._index = {n.tensor._seq: n.index for n in self.nodes}
+        self._values: dict[int, np.ndarray] | None = None
+        self._missing: dict[int, str] = {}
+
+    def values(self) -> dict[int, np.ndarray]:
+        """Every node's value by sequence number, replayed where the graph did not keep it;
+        `_missing` says why, for those that cannot be had."""
+        if self._values is None:
+            self._values = values([n.tensor for n in self.nodes], self._missing)
+        return self._values
+
+    def value(self, node: Node) -> np.ndarray | str:
+        """The node's value, or why it cannot be shown (freed by backward(), or not kept and
+        its inputs changed since)."""
+        found = self.values().get(node.tensor._seq)
+        if found is not None:
+            return found
+        why = self._missing[node.tensor._seq]
+        return "freed by backward()" if "freed" in why else "not kept, inputs changed"
+
+    def local_inputs(self, node: Node) -> tuple[list, np.ndarray]:
+        """(the arrays the node's op was applied to, its output) for running its rules;
+        raises if they are gone."""
+        known = self.values()
+        seq = node.tensor._seq
+        if seq in self._missing:
+            raise RuntimeError(f"draw: {self._missing[seq]}")
+        return arguments(node.tensor._op, known), known[seq]
 
 
 def collect(outputs, model=None) -> Graph:
@@ -57,7 +85,7 @@ def collect(outputs, model=None) -> Graph:
                 f"draw: output {k} is a {type(t).__name__}, not a Tensor; draw the tensors a "
                 "computation returns"
             )
-    order = toposort(outputs, constants=True)
+    order = [live(t) for t in toposort(outputs, constants=True)]
     names, owners = _module_names(model)
     spans = _module_spans(model)
     nodes = []
@@ -66,9 +94,9 @@ def collect(outputs, model=None) -> Graph:
         name = t.name or names.get(id(t)) or f"{'t' if kind == 'op' else kind}{k}"
         module = owners.get(id(t)) or _innermost(spans, t._seq)
         nodes.append(Node(k, t, name, kind, module))
-    index = {id(t): k for k, t in enumerate(order)}
+    index = {t._seq: k for k, t in enumerate(order)}
     edges = [
-        Edge(index[id(x)], k, i)
+        Edge(index[x._seq], k, i)
         for k, t in enumerate(order)
         if t._op is not None
         for i, x in enumerate(t._op.inputs)
@@ -134,9 +162,8 @@ def backward_values(graph: Graph, output: Tensor, gradient=None) -> None:
             x = graph.nodes[e.source].tensor
             if not x.requires_grad:
                 continue
-            gx = unbroadcast(
-                np.asarray(op.vjp(np, e.position, g, node.tensor.data, *op.args)), x.shape
-            )
+            args, ans = graph.local_inputs(node)
+            gx = unbroadcast(np.asarray(op.vjp(np, e.position, g, ans, *args)), x.shape)
             e.value = gx
             grads[e.source] = gx if e.source not in grads else grads[e.source] + gx
     graph.grads = grads
@@ -149,7 +176,7 @@ def forward_values(graph: Graph, tangents: dict) -> None:
         raise TypeError("draw: tangents must be a dict {input tensor: tangent}")
     values = {}
     for t, u in tangents.items():
-        if not isinstance(t, Tensor) or id(t) not in graph._index:
+        if not isinstance(t, Tensor) or t._seq not in graph._index:
             raise ValueError(
                 f"draw: a tangent is given for {t!r:.40}, which is not a tensor of this graph"
             )
@@ -166,12 +193,13 @@ def forward_values(graph: Graph, tangents: dict) -> None:
     for node in graph.nodes:
         if node.kind != "op":
             continue
-        op, out = node.tensor._op, node.tensor.data
+        op = node.tensor._op
+        args, out = graph.local_inputs(node)
         total = None
         for e in incoming.get(node.index, []):
             if e.source in values:
                 part = np.broadcast_to(
-                    op.jvp(np, e.position, values[e.source], out, *op.args), out.shape
+                    op.jvp(np, e.position, values[e.source], out, *args), out.shape
                 )
                 e.value = part
                 total = part if total is None else total + part
@@ -190,4 +218,5 @@ def local_derivatives(graph: Graph) -> None:
             continue
         op = node.tensor._op
         one = np.ones(source.shape, dtype=source.dtype)
-        e.local = np.asarray(op.jvp(np, e.position, one, node.tensor.data, *op.args))
+        args, ans = graph.local_inputs(node)
+        e.local = np.asarray(op.jvp(np, e.position, one, ans, *args))
