@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import pytree
+from minigrad.autodiff.forward import Dual
 from minigrad.autodiff.mode import enable_grad
+from minigrad.functional import concatenate
 from minigrad.tensor import Tensor
 from minigrad.transforms_base import (
     as_tensor,
@@ -33,7 +35,7 @@ from minigrad.transforms_base import (
     tensor_outputs,
 )
 from minigrad.transforms_forward import jacfwd, jvp, linearize
-from minigrad.validate import flag
+from minigrad.validate import flag, integer
 
 __all__ = [
     "grad",
@@ -134,38 +136,62 @@ def vjp(f, *primals):
     return release(out), vjp_fn
 
 
-def jacrev(f, argnums: int | tuple[int, ...] = 0):
-    """The Jacobian by reverse mode: one backward sweep per output element.
+def jacrev(f, argnums: int | tuple[int, ...] = 0, *, chunk_size: int | None = None):
+    """The Jacobian by reverse mode: one cotangent per output element, pulled back through the
+    recorded graph together in one backward sweep (a leading batch axis on every cotangent, as
+    torch.func's jacrev does with vmap), or `chunk_size` per sweep (1: one sweep per output
+    element, as the textbook method reads).
 
     A block has shape `out.shape + x.shape`. Pytrees nest as in JAX: the output's structure
     outside, the argument's inside (a tuple over argnums for several).
     """
     check_function(f, "jacrev")
     check_argnums(argnums, "jacrev")
+    if chunk_size is not None:
+        chunk_size = integer(chunk_size, "jacrev", "chunk_size", low=1)
     single = isinstance(argnums, int | np.integer)
 
     def jacobian_f(*args, **kwargs):
         args, xs, defs = fresh_inputs(f, args, argnums, "jacrev")
         with running(xs), enable_grad():
             outs, out_def = tensor_outputs(f(*args, **kwargs), "jacrev", floats=True)
-            blocks = [_jacobian_rows(o, xs) for o in outs]
+            blocks = [_jacobian_rows(o, xs, chunk_size) for o in outs]
             result = nest(out_def, blocks, defs, single)
         return release(result)
 
     return jacobian_f
 
 
-def _jacobian_rows(out: Tensor, xs) -> list[Tensor]:
-    """d out / d x for each x, one backward sweep per element of `out`."""
-    rows = []
-    for k in range(out.size):
-        seed = np.zeros(out.size, dtype=out.dtype)
-        seed[k] = 1
-        rows.append(grads([out], [seed.reshape(out.shape)], xs))
-    return [
-        assemble([r[j] for r in rows], out.shape + x.shape, out.dtype, x, axis=0)
-        for j, x in enumerate(xs)
-    ]
+def _jacobian_rows(out: Tensor, xs, chunk_size: int | None) -> list[Tensor]:
+    """d out / d x for each x: backward sweeps of `chunk_size` cotangents (rows) each."""
+    if chunk_size == 1 or not out.size:
+        rows = []
+        for k in range(out.size):
+            seed = np.zeros(out.size, dtype=out.dtype)
+            seed[k] = 1
+            rows.append(grads([out], [seed.reshape(out.shape)], xs))
+        return [
+            assemble([r[j] for r in rows], out.shape + x.shape, out.dtype, x, axis=0)
+            for j, x in enumerate(xs)
+        ]
+    chunk = chunk_size or out.size
+    parts = []
+    for start in range(0, out.size, chunk):
+        batch = min(chunk, out.size - start)
+        seeds = np.zeros((batch, out.size), dtype=out.dtype)
+        seeds[np.arange(batch), start + np.arange(batch)] = 1
+        parts.append(grads([out], [seeds.reshape((batch, *out.shape))], xs, batch=batch))
+    blocks = []
+    for j, x in enumerate(xs):
+        rows = [p[j] for p in parts]
+        dtype = np.result_type(out.dtype, x.dtype)
+        if any(r.requires_grad or isinstance(r, Dual) for r in rows):
+            block = (rows[0] if len(rows) == 1 else concatenate(rows)).reshape(out.shape + x.shape)
+            blocks.append(block if block.dtype == dtype else block.astype(dtype))
+        else:
+            stacked = np.concatenate([r.data for r in rows])
+            blocks.append(Tensor(stacked.reshape(out.shape + x.shape).astype(dtype)))
+    return blocks
 
 
 def hessian(f, argnums: int | tuple[int, ...] = 0):

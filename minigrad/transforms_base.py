@@ -154,11 +154,16 @@ def check_like(tree, like, where: str, what, other, dtypes: bool) -> list:
     return leaves
 
 
-def grads(outs, seeds, xs) -> list[Tensor]:
-    """d(outs)/d(xs) with cotangents `seeds`; zeros where an output does not depend on x."""
+def grads(outs, seeds, xs, batch: int | None = None) -> list[Tensor]:
+    """d(outs)/d(xs) with cotangents `seeds`; zeros where an output does not depend on x. With
+    `batch`, seeds and results carry a leading batch axis of that length."""
+
+    def zeros(x):
+        return Tensor(np.zeros(x.shape if batch is None else (batch, *x.shape), x.dtype))
+
     pairs = [(o, s) for o, s in zip(outs, seeds, strict=True) if o.requires_grad]
     if not pairs:
-        return [Tensor(np.zeros_like(x.data)) for x in xs]  # f does not depend on xs
+        return [zeros(x) for x in xs]  # f does not depend on xs
     outs, seeds = [o for o, _ in pairs], [s for _, s in pairs]
     ours = {id(x) for x in xs}
     order = toposort(outs)
@@ -166,10 +171,8 @@ def grads(outs, seeds, xs) -> list[Tensor]:
     outer = outer or any(
         isinstance(s, Tensor) and (s.requires_grad or isinstance(s, Dual)) for s in seeds
     )
-    found = backward(outs, seeds, retain_graph=True, create_graph=outer, targets=xs)
-    return [
-        Tensor(np.zeros_like(x.data)) if g is None else g for g, x in zip(found, xs, strict=True)
-    ]
+    found = backward(outs, seeds, retain_graph=True, create_graph=outer, targets=xs, batch=batch)
+    return [zeros(x) if g is None else g for g, x in zip(found, xs, strict=True)]
 
 
 def assemble(parts, shape, out_dtype, x, axis: int) -> Tensor:

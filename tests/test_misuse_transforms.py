@@ -47,6 +47,21 @@ NO_JVP = op(jvp=False, name="NoJvp")
 WRONG = op(backward=lambda ctx, g: 3 * g, name="Wrong")
 
 
+def _hooks_under_jacrev():
+    """A hook on an intermediate tensor sees each cotangent of jacrev's batch, one by one,
+    and its replacement is used."""
+    seen = []
+
+    def f(x):
+        y = x * 2.0
+        y.register_hook(lambda g: seen.append(g.shape) or g * 1.5)
+        return y
+
+    j = mg.jacrev(f)(X)
+    assert seen == [(2,), (2,)]
+    return j
+
+
 def _vjp_dict():
     out, pull = mg.vjp(lambda x: {"a": x * 2, "b": (x * x).sum()}, X)
     return pull({"a": np.ones(2), "b": np.float64(1.0)})[0]
@@ -206,6 +221,38 @@ CASES = [
         lambda: mg.jacrev(lambda x: (x, mg.argmax(x)))(X),
         TypeError,
         r"must return a float Tensor .*, but output\[1\] is a Tensor of shape \(\) and dtype int",
+    ),
+    bad("jacfwd/chunk-zero", lambda: mg.jacfwd(square_sum, chunk_size=0), ValueError, "at least 1"),
+    bad("jacrev/chunk-float", lambda: mg.jacrev(square_sum, chunk_size=1.5), TypeError, "an int"),
+    bad("jacrev/chunk-bool", lambda: mg.jacrev(square_sum, chunk_size=True), TypeError, "an int"),
+    good(
+        "jacfwd/chunk-larger-than-input",
+        lambda: mg.jacfwd(lambda x: x * 3.0, chunk_size=7)(X),
+        same(3 * np.eye(2)),
+    ),
+    good(
+        "jacrev/chunk-uneven",
+        lambda: mg.jacrev(lambda x: x * 3.0, chunk_size=1)(X),
+        same(3 * np.eye(2)),
+    ),
+    good(
+        "jacfwd/empty-input", lambda: mg.jacfwd(lambda x: x.sum())(X[:0]), lambda j: j.shape == (0,)
+    ),
+    good(
+        "jacrev/constant-output",
+        lambda: mg.jacrev(lambda x: mg.tensor([1.0, 2.0, 3.0]) + 0 * x.sum())(X),
+        same(np.zeros((3, 2))),
+    ),
+    good("jacrev/hooks-see-each-row", _hooks_under_jacrev, same([[3.0, 0.0], [0.0, 3.0]])),
+    good(
+        "jacfwd/inside-jvp",  # a forward level is open: one sweep per element, still right
+        lambda: mg.jvp(lambda x: mg.jacfwd(lambda y: y * y * x)(x), (X,), (np.ones(2),))[1],
+        lambda t: np.allclose(t.data, np.diag(4 * np.ones(2) * X)),
+    ),
+    good(
+        "grad/of-batched-jacfwd",  # reverse mode through a sweep with batched tangents
+        lambda: mg.grad(lambda x: mg.jacfwd(lambda y: mg.sin(y) * y)(x).sum())(X),
+        same(2 * np.cos(X) - X * np.sin(X)),
     ),
     bad(
         "jacfwd/argnums-range",

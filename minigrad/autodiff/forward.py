@@ -32,6 +32,9 @@ class _ForwardState(threading.local):
 
 
 FORWARD = _ForwardState()
+# Levels whose tangents carry a leading batch axis (jacfwd pushes a whole basis through one
+# sweep), with its length. Only the outermost open level is ever batched.
+BATCHED: dict[int, int] = {}
 # The threads that have a level open (set.add and set.discard are atomic): while it is empty
 # (almost always), no op needs to look at its thread's levels.
 OPEN_LEVELS: set[int] = set()
@@ -125,7 +128,8 @@ def make_dual(primal, tangent, level: int | None = None) -> Dual:
     if not isinstance(tangent, Tensor):
         tangent = Tensor(np.asarray(tangent, dtype=primal.dtype))
     tangent = _open(tangent)
-    if tangent.shape != primal.shape:
+    batch = BATCHED.get(level)
+    if tangent.shape != (primal.shape if batch is None else (batch, *primal.shape)):
         raise ValueError(
             f"make_dual: the tangent has shape {tangent.shape} but the primal has "
             f"shape {primal.shape}; they must be equal"
@@ -137,7 +141,9 @@ def make_dual(primal, tangent, level: int | None = None) -> Dual:
         p0, p1 = _split(primal, inner)
         t0, t1 = _split(tangent, inner)
         return Dual._wrap(
-            make_dual(p0, t0, level), make_dual(_or_zeros(p1, p0), _or_zeros(t1, t0), level), inner
+            make_dual(p0, t0, level),
+            make_dual(_or_zeros(p1, p0, inner), _or_zeros(t1, t0, inner), level),
+            inner,
         )
     dual = Dual._wrap(primal, tangent, level)
     if primal._requires_grad and MODE.enabled:  # recorded as an identity: backward reaches it
@@ -179,11 +185,18 @@ def _split(x, level: int):
     t0, t1 = _split(x.tangent, level)
     if p1 is None and t1 is None:
         return x, None
-    return Dual._wrap(p0, t0, x.level), Dual._wrap(_or_zeros(p1, p0), _or_zeros(t1, t0), x.level)
+    return Dual._wrap(p0, t0, x.level), Dual._wrap(
+        _or_zeros(p1, p0, level), _or_zeros(t1, t0, level), x.level
+    )
 
 
-def _or_zeros(t, like: Tensor) -> Tensor:
-    return Tensor._make(np.zeros_like(like.data), None) if t is None else t
+def _or_zeros(t, like: Tensor, level: int | None = None) -> Tensor:
+    """`t`, or zeros shaped as a tangent of `like` at `level` (with its batch axis, if any)."""
+    if t is not None:
+        return t
+    batch = BATCHED.get(level)
+    shape = like.shape if batch is None else (batch, *like.shape)
+    return Tensor._make(np.zeros(shape, like.dtype), None)
 
 
 def apply_dual(op, xs):
@@ -209,7 +222,7 @@ def apply_dual(op, xs):
     ans = node(*primals)
     if ans.data.dtype.kind != "f":
         return ans  # integer and bool results carry no tangent
-    tangent = _tangent(node, primals, tangents, ans)
+    tangent = _tangent(node, primals, tangents, ans, BATCHED.get(level))
     out = Dual._wrap(ans, tangent, level)
     if MODE.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in xs):
         from minigrad.autodiff.graph import copied_arrays
@@ -221,9 +234,10 @@ def apply_dual(op, xs):
     return out
 
 
-def _tangent(op, primals, tangents, ans: Tensor) -> Tensor:
+def _tangent(op, primals, tangents, ans: Tensor, batch: int | None = None) -> Tensor:
     """Sum of the JVP rules, on arrays when nothing needs more (the fast path), else on
-    Tensors so that outer levels and reverse mode see the rules' own operations."""
+    Tensors so that outer levels and reverse mode see the rules' own operations. With `batch`,
+    tangents carry a leading batch axis of that length (`batched_rule`)."""
     values = [*primals, *(t for t in tangents if t is not None), ans]
     deep = any(type(v) is Dual or (isinstance(v, Tensor) and v._requires_grad) for v in values)
     if deep:
@@ -238,10 +252,35 @@ def _tangent(op, primals, tangents, ans: Tensor) -> Tensor:
     for i, dx in enumerate(tangents):
         if dx is None:
             continue
-        part = op.jvp(xp, i, dx if deep else dx.data, ans_v, *args)
+        dx = dx if deep else dx.data
+        if batch is None:
+            part = op.jvp(xp, i, dx, ans_v, *args)
+        else:
+            part = batched_rule(op, xp, i, dx, ans_v, args, batch)
         total = part if total is None else total + part
-    if total.shape != ans.shape:
-        total = xp.broadcast_to(total, ans.shape)
+    shape = ans.shape if batch is None else (batch, *ans.shape)
+    if total.shape != shape:
+        total = xp.broadcast_to(total, shape)
     if total.dtype != ans.dtype:
         total = total.astype(ans.dtype)
     return total if deep else Tensor._make(np.asarray(total), None)
+
+
+def batched_rule(op, xp, i, dx, ans, args, batch: int):
+    """The JVP of input `i` for a batch of tangents `dx` (shape `(batch, *x.shape)`): one call
+    of a rule that broadcasts (`Primitive.broadcasts`: elementwise ops, matmul) with `dx`
+    aligned to the output's rank, the primitive's own `batched_jvp`, or else one call per
+    tangent, stacked."""
+    rule = getattr(op, "batched_jvp", None)
+    if rule is not None:
+        part = rule(xp, i, dx, ans, *args)
+        if part is not NotImplemented:  # (it may decline, for the cases below to handle)
+            return part
+    if op.broadcasts:
+        ndim, own = np.ndim(ans), np.ndim(args[i])
+        if ndim > own:  # (batch, 1, ..., *x.shape): broadcasting then pairs the right axes
+            dx = dx.reshape((batch,) + (1,) * (ndim - own) + tuple(dx.shape[1:]))
+        return op.jvp(xp, i, dx, ans, *args)
+    shape = np.shape(ans)
+    parts = [xp.broadcast_to(op.jvp(xp, i, dx[b], ans, *args), shape) for b in range(batch)]
+    return xp.stack(parts)

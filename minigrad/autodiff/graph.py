@@ -55,6 +55,12 @@ class Primitive:
     saves: str | dict[int, str] | None = None
     #: The output may share memory with input 0, so it shares its version counter.
     view = False
+    #: The JVP rule broadcasts: given tangents with extra leading axes (aligned to the
+    #: output's rank), it returns output tangents with them (elementwise ops, matmul). Then a
+    #: batch of tangents (jacfwd) goes through in one call; other primitives may define
+    #: `batched_jvp(self, xp, i, dx, ans, *xs)` for `dx` of shape (batch, *x.shape), and the
+    #: rest are called once per tangent (autodiff/forward.py, `batched_rule`).
+    broadcasts = False
 
     registry: list[type[Primitive]] = []
 

@@ -31,7 +31,59 @@ def unbroadcast(g, shape: tuple[int, ...]):
     return g
 
 
-def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=None, into=None):
+def unbroadcast_batch(g, shape: tuple[int, ...]):
+    """Sum `g` (array or Tensor, a batch of cotangents on axis 0) down to (batch, *shape)."""
+    lead = g.ndim - 1 - len(shape)
+    if lead < 0:  # fewer axes than x: as if broadcast from them
+        g = g.reshape((g.shape[0],) + (1,) * -lead + tuple(g.shape[1:]))
+        lead = 0
+    ones = tuple(1 + lead + a for a, n in enumerate(shape) if n == 1 and g.shape[1 + lead + a] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    if lead:
+        g = g.sum(axis=tuple(range(1, 1 + lead)))
+    if tuple(g.shape[1:]) != shape:
+        g = _broadcast(g, (g.shape[0], *shape))
+    return g
+
+
+def batched_vjp(op, xp, i, g, ans, args, batch: int, shape: tuple[int, ...]):
+    """The VJP of input `i` (shape `shape`) for a batch of cotangents `g` (batch, *out.shape):
+    the primitive's own `batched_vjp` (which may return NotImplemented), one call of a rule
+    that broadcasts (`Primitive.broadcasts`), or else one call per cotangent, stacked."""
+    rule = getattr(op, "batched_vjp", None)
+    if rule is not None:
+        gx = rule(xp, i, g, ans, *args)
+        if gx is not NotImplemented:
+            return unbroadcast_batch(gx, shape)
+    if op.broadcasts:
+        return unbroadcast_batch(op.vjp(xp, i, g, ans, *args), shape)
+    parts = []
+    for b in range(batch):
+        gx = op.vjp(xp, i, g[b], ans, *args)
+        parts.append(gx if gx.shape == shape else unbroadcast(gx, shape))
+    return _stack(parts)
+
+
+def _stack(parts):
+    if any(isinstance(p, Tensor) for p in parts):
+        from minigrad.functional import stack
+
+        return stack(parts)
+    return np.stack(parts)
+
+
+def _broadcast(g, shape):
+    if isinstance(g, Tensor):
+        from minigrad.functional import broadcast_to
+
+        return broadcast_to(g, shape)
+    return np.broadcast_to(g, shape)
+
+
+def backward(
+    roots, seeds, *, retain_graph=None, create_graph=False, targets=None, into=None, batch=None
+):
     """Backpropagate from `roots` (with cotangents `seeds`, None for scalar roots).
 
     Without `targets`, gradients accumulate into the `.grad` of leaves (and of non-leaves
@@ -39,7 +91,11 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     the gradients with respect to those tensors are returned (None where unreachable), and
     only the part of the graph that leads to them is swept. With `into` (backward's
     `inputs=`), the gradients with respect to those tensors accumulate into their `.grad`.
+    With `batch` (and `targets`), every cotangent carries a leading batch axis of that length:
+    one sweep computes `batch` vector-Jacobian products (jacrev's rows).
     """
+    if batch is not None and targets is None:
+        raise ValueError("backward: a batch of cotangents needs targets (jacrev's rows)")
     if into is not None:
         into = tensor_list(into, "backward", "inputs", requires_grad=True)
         into = list({id(x): x for x in into}.values())  # listed twice, accumulated once
@@ -62,7 +118,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
     for r, s in zip(roots, seeds, strict=True):
-        g = _seed(r, s, create_graph)
+        g = _seed(r, s, create_graph, batch)
         if r._seq in grads:
             grads[r._seq] = grads[r._seq] + g
         else:
@@ -88,7 +144,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
             tid = t._seq
             g = grads.pop(tid)
             if t._hooks:
-                g = _run_hooks(t, g, create_graph)
+                g = _run_hooks(t, g, create_graph, batch)
             op = t._op
             if targets is not None:
                 if wanted.get(tid):
@@ -108,10 +164,13 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
                 k = x._seq
                 if wanted is not None and k not in wanted:
                     continue
-                gx = vjp(xp, i, g, ans, *args)
                 data = x.data
-                if gx.shape != data.shape:
-                    gx = unbroadcast(gx, data.shape)
+                if batch is None:
+                    gx = vjp(xp, i, g, ans, *args)
+                    if gx.shape != data.shape:
+                        gx = unbroadcast(gx, data.shape)
+                else:
+                    gx = batched_vjp(op, xp, i, g, ans, args, batch, data.shape)
                 if gx.dtype != data.dtype:
                     gx = gx.astype(data.dtype)
                 if k in grads:
@@ -130,7 +189,7 @@ def backward(roots, seeds, *, retain_graph=None, create_graph=False, targets=Non
         for t in leaves:  # a leaf's gradient is complete once every op has run
             g = grads.pop(t._seq)
             if t._hooks:
-                g = _run_hooks(t, g, create_graph)
+                g = _run_hooks(t, g, create_graph, batch)
             if targets is None:
                 _store(t, g, create_graph, stored)
             elif wanted.get(t._seq):
@@ -170,7 +229,7 @@ def _namespace(create_graph: bool):
     return functional
 
 
-def _seed(root: Tensor, seed, create_graph: bool):
+def _seed(root: Tensor, seed, create_graph: bool, batch: int | None = None):
     if not isinstance(root, Tensor) or not root._requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad, so there is nothing to "
@@ -192,13 +251,14 @@ def _seed(root: Tensor, seed, create_graph: bool):
                 f"backward: gradient must be numbers of the output's shape {root.shape}, got "
                 f"{type(seed).__name__} {seed!r:.40} ({err})"
             ) from None
-        if g.shape != root.shape:
+        shape = root.shape if batch is None else (batch, *root.shape)
+        if g.shape != shape:
             raise ValueError(
                 f"backward: gradient has shape {g.shape} but the output has "
                 f"shape {root.shape}; they must be equal"
             )
     if create_graph:
-        return seed if isinstance(seed, Tensor) and seed.shape == root.shape else Tensor(g)
+        return seed if isinstance(seed, Tensor) and seed.shape == g.shape else Tensor(g)
     return g
 
 
@@ -217,7 +277,10 @@ def _leading_to(order: list[Tensor], targets) -> dict[int, bool]:
     return wanted
 
 
-def _run_hooks(t: Tensor, g, create_graph: bool):
+def _run_hooks(t: Tensor, g, create_graph: bool, batch: int | None = None):
+    if batch is not None:  # each hook sees each cotangent of the batch, as in `batch` sweeps
+        parts = [_run_hooks(t, g[b], create_graph) for b in range(batch)]
+        return _stack(parts)
     for hook in list(t._hooks):
         out = hook(g if create_graph else Tensor._make(g, None))
         if out is not None:

@@ -13,6 +13,7 @@ class Add(Primitive):
 
     __slots__ = ()
     name = "add"
+    broadcasts = True
     linear = True
 
     def forward(self, x, y):
@@ -34,6 +35,7 @@ class Subtract(Primitive):
 
     __slots__ = ()
     name = "subtract"
+    broadcasts = True
     linear = True
 
     def forward(self, x, y):
@@ -51,6 +53,7 @@ class Negative(Primitive):
 
     __slots__ = ()
     name = "negative"
+    broadcasts = True
     linear = True
 
     def forward(self, x):
@@ -68,6 +71,7 @@ class Multiply(Primitive):
 
     __slots__ = ()
     name = "multiply"
+    broadcasts = True
     saves = {0: "y", 1: "x"}
 
     def forward(self, x, y):
@@ -85,6 +89,7 @@ class Divide(Primitive):
 
     __slots__ = ()
     name = "divide"
+    broadcasts = True
     saves = {0: "y", 1: "y ans"}
 
     def forward(self, x, y):
@@ -106,6 +111,7 @@ class Power(Primitive):
 
     __slots__ = ()
     name = "power"
+    broadcasts = True
     saves = {0: "x y", 1: "x ans"}
 
     def forward(self, x, y):
@@ -134,6 +140,7 @@ class Exp(Primitive):
 
     __slots__ = ()
     name = "exp"
+    broadcasts = True
     saves = "ans"
 
     def forward(self, x):
@@ -151,6 +158,7 @@ class Log(Primitive):
 
     __slots__ = ()
     name = "log"
+    broadcasts = True
     saves = "x"
 
     def forward(self, x):
@@ -171,6 +179,7 @@ class Log1p(Primitive):
 
     __slots__ = ()
     name = "log1p"
+    broadcasts = True
     saves = "x"
 
     def forward(self, x):
@@ -188,6 +197,7 @@ class Sin(Primitive):
 
     __slots__ = ()
     name = "sin"
+    broadcasts = True
     saves = "x"
 
     def forward(self, x):
@@ -205,6 +215,7 @@ class Cos(Primitive):
 
     __slots__ = ()
     name = "cos"
+    broadcasts = True
     saves = "x"
 
     def forward(self, x):
@@ -222,6 +233,7 @@ class Tanh(Primitive):
 
     __slots__ = ()
     name = "tanh"
+    broadcasts = True
     saves = "ans"
 
     def forward(self, x):
@@ -245,6 +257,7 @@ class Sigmoid(Primitive):
 
     __slots__ = ()
     name = "sigmoid"
+    broadcasts = True
     saves = "ans"
 
     def forward(self, x):
@@ -266,6 +279,7 @@ class Abs(Primitive):
 
     __slots__ = ()
     name = "abs"
+    broadcasts = True
     saves = "x"
 
     def forward(self, x):
@@ -287,6 +301,7 @@ class Maximum(Primitive):
 
     __slots__ = ()
     name = "maximum"
+    broadcasts = True
     saves = "x y"
     compute = staticmethod(np.maximum)
     larger_wins = True
@@ -323,6 +338,7 @@ class Where(Primitive):
 
     __slots__ = ()
     name = "where"
+    broadcasts = True
     saves = "c"
 
     def forward(self, c, x, y):
@@ -340,6 +356,7 @@ class AsType(Primitive):
 
     __slots__ = ("dtype",)
     name = "astype"
+    broadcasts = True
     linear = True
 
     def __init__(self, dtype) -> None:

@@ -53,6 +53,13 @@ class Sum(Primitive):
     def jvp(self, xp, i, dx, ans, x):
         return dx.sum(axis=self.axis, keepdims=self.keepdims)
 
+    def batched_jvp(self, xp, i, dx, ans, x):
+        return dx.sum(axis=tuple(a + 1 for a in self.axis), keepdims=self.keepdims)
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        kept = (g.shape[0], *kept_shape(x.shape, self.axis))
+        return xp.broadcast_to(g.reshape(kept), (g.shape[0], *x.shape))
+
 
 class Max(Primitive):
     """y = max(x, axis);   dy = mean of dx over the positions that attain the max.
@@ -130,6 +137,14 @@ class LogSoftmax(Primitive):
 
     def jvp(self, xp, i, dx, ans, x):
         return dx - (xp.exp(ans) * dx).sum(axis=self.axis, keepdims=True)
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        axis = self.axis + 1 if self.axis >= 0 else self.axis  # past the batch axis
+        return g - xp.exp(ans) * g.sum(axis=axis, keepdims=True)
+
+    def batched_jvp(self, xp, i, dx, ans, x):
+        axis = self.axis + 1 if self.axis >= 0 else self.axis
+        return dx - (xp.exp(ans) * dx).sum(axis=axis, keepdims=True)
 
 
 # NOTE: a primitive for speed: the loss of every classifier, one node instead of five

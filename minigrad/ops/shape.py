@@ -27,6 +27,12 @@ class Reshape(Primitive):
     def jvp(self, xp, i, dx, ans, x):
         return dx.reshape(ans.shape)
 
+    def batched_jvp(self, xp, i, dx, ans, x):
+        return dx.reshape((dx.shape[0], *ans.shape))
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        return g.reshape((g.shape[0], *np.shape(x)))
+
 
 class Transpose(Primitive):
     """y = transpose(x, axes);   dy = transpose(dx, axes)."""
@@ -47,6 +53,12 @@ class Transpose(Primitive):
     def jvp(self, xp, i, dx, ans, x):
         return dx.transpose(self.axes)
 
+    def batched_jvp(self, xp, i, dx, ans, x):
+        return dx.transpose((0, *(a + 1 for a in self.axes)))
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        return g.transpose((0, *(int(a) + 1 for a in np.argsort(self.axes))))
+
 
 class BroadcastTo(Primitive):
     """y = broadcast_to(x, shape);   dy = broadcast_to(dx, shape). The VJP sums the copies."""
@@ -66,6 +78,14 @@ class BroadcastTo(Primitive):
 
     def jvp(self, xp, i, dx, ans, x):
         return xp.broadcast_to(dx, self.shape)
+
+    def batched_jvp(self, xp, i, dx, ans, x):
+        lead = len(self.shape) - np.ndim(x)  # align x's axes with the output's
+        dx = dx.reshape((dx.shape[0],) + (1,) * lead + tuple(dx.shape[1:]))
+        return xp.broadcast_to(dx, (dx.shape[0], *self.shape))
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        return g  # the engine sums it down to (batch, *x.shape)
 
 
 def is_basic_index(index: tuple) -> bool:
@@ -96,6 +116,16 @@ class GetItem(Primitive):
     def jvp(self, xp, i, dx, ans, x):
         return dx[self.index]
 
+    def batched_vjp(self, xp, i, g, ans, x):
+        if not is_basic_index(self.index):
+            return NotImplemented  # (advanced indices would move the batch axis)
+        return ScatterAdd((slice(None), *self.index), (g.shape[0], *np.shape(x)))(g)
+
+    def batched_jvp(self, xp, i, dx, ans, x):
+        if not is_basic_index(self.index):
+            return NotImplemented
+        return dx[(slice(None), *self.index)]
+
 
 class ScatterAdd(Primitive):
     """y = zeros(shape) with y[index] += x;   dy likewise from dx. The adjoint of getitem."""
@@ -118,6 +148,11 @@ class ScatterAdd(Primitive):
 
     def vjp(self, xp, i, g, ans, x):
         return g[self.index]
+
+    def batched_vjp(self, xp, i, g, ans, x):
+        if not is_basic_index(self.index):
+            return NotImplemented
+        return g[(slice(None), *self.index)]
 
     def jvp(self, xp, i, dx, ans, x):
         return ScatterAdd(self.index, self.shape)(dx)
