@@ -4,8 +4,8 @@ written by hand in NumPy.
 What it measures, in float64, for f(x) = tanh(A @ sin(x)): R^n -> R^n and its sum of squares
 g(x) = sum(f(x)^2): R^n -> R, with A = N(0, 1/n) of shape (n, n), at n = 10, 100, 1000:
 
-- `mg.jacfwd(f)(x)` (n forward sweeps) and `mg.jacrev(f)(x)` (n backward sweeps), against the
-  closed form J = diag(1 - f^2) A diag(cos x) in NumPy;
+- `mg.jacfwd(f)(x)` (n tangents in one forward sweep) and `mg.jacrev(f)(x)` (n cotangents in
+  one backward sweep), against the closed form J = diag(1 - f^2) A diag(cos x) in NumPy;
 - `mg.hessian(g)(x)` (forward-over-reverse) against the closed form
   H = diag(-sin x * (A^T r)) + (A diag(cos x))^T diag(r') (A diag(cos x)), with
   r = 2 f (1 - f^2) and r' = 2 (1 - f^2)(1 - 3 f^2);

@@ -1,8 +1,11 @@
 """Forward vs reverse mode on f: R^n -> R^m (seed 004, section 5.4): the Jacobian by forward
-mode takes n sweeps (`jacfwd`), by reverse mode m sweeps (`jacrev`).
+mode takes n sweeps (`jacfwd(f, chunk_size=1)`), by reverse mode m sweeps
+(`jacrev(f, chunk_size=1)`); by default both push all directions through one sweep, with a
+leading batch axis on every tangent or cotangent.
 
 f(x) = tanh(A @ sin(x)) with a fixed A of shape (m, n), float64. For each (n, m) the script
-checks that both Jacobians agree, then prints the time of each and the ratio.
+checks that the Jacobians agree, then prints the time of each, one direction per sweep and
+batched, and the ratio forward / reverse of the former.
 
     python benchmarks/bench_modes.py            # (1, 1000), (1000, 1), (100, 100)
     python benchmarks/bench_modes.py --repeat 5
@@ -40,11 +43,16 @@ def compare(n: int, m: int, repeat: int) -> dict:
     def f(x):
         return mg.tanh(a @ mg.sin(x))
 
-    fwd, rev = mg.jacfwd(f)(x), mg.jacrev(f)(x)
-    np.testing.assert_allclose(fwd.data, rev.data, rtol=1e-10, atol=1e-12)
-    t_fwd = seconds(lambda: mg.jacfwd(f)(x), repeat)
-    t_rev = seconds(lambda: mg.jacrev(f)(x), repeat)
-    return {"n": n, "m": m, "jacfwd": t_fwd, "jacrev": t_rev}
+    ways = {
+        "jacfwd": mg.jacfwd(f, chunk_size=1),
+        "jacrev": mg.jacrev(f, chunk_size=1),
+        "jacfwd batched": mg.jacfwd(f),
+        "jacrev batched": mg.jacrev(f),
+    }
+    first = ways["jacfwd"](x).data
+    for way in ways.values():
+        np.testing.assert_allclose(way(x).data, first, rtol=1e-10, atol=1e-12)
+    return {"n": n, "m": m} | {name: seconds(lambda w=w: w(x), repeat) for name, w in ways.items()}
 
 
 def main() -> None:
@@ -52,16 +60,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement")
     args = parser.parse_args()
     print(f"minigrad {mg.__version__}, f(x) = tanh(A sin(x)), float64, median of {args.repeat}")
-    print("check: jacfwd and jacrev agree for every shape")
+    print("check: jacfwd and jacrev agree for every shape, one direction per sweep and batched")
     print(
         f"{'n':>6} {'m':>6} {'jacfwd (n sweeps)':>18} {'jacrev (m sweeps)':>18} "
-        f"{'jacfwd / jacrev':>16}"
+        f"{'jacfwd / jacrev':>16} {'jacfwd batched':>15} {'jacrev batched':>15}"
     )
     for n, m in SHAPES:
         row = compare(n, m, args.repeat)
         print(
             f"{n:>6} {m:>6} {row['jacfwd'] * 1e3:>15.2f} ms {row['jacrev'] * 1e3:>15.2f} ms "
-            f"{row['jacfwd'] / row['jacrev']:>16.3f}"
+            f"{row['jacfwd'] / row['jacrev']:>16.3f} {row['jacfwd batched'] * 1e3:>12.2f} ms "
+            f"{row['jacrev batched'] * 1e3:>12.2f} ms"
         )
 
 
