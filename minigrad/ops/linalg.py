@@ -106,6 +106,8 @@ class Linear(Primitive):
 # small product per tangent, 100x slower for a batch of 1,000 vectors (bench_jacobians.py).
 def matrix(a):
     """`a` (..., k) as a matrix (rows, k), also when it has no elements."""
+    if a.ndim == 2:
+        return a
     return a.reshape((math.prod(a.shape[:-1]), a.shape[-1]))
 
 
