@@ -130,23 +130,27 @@ def test_forward_over_reverse_matches_central_differences(case, data):
         np.testing.assert_allclose(tangent.data, expected, rtol=1e-5, atol=1e-6)
 
 
+batched = pytest.mark.parametrize("jacobian", [mg.jacfwd, mg.jacrev], ids=["jacfwd", "jacrev"])
+
+
 @cases
+@batched
 @given(data=st.data())
-def test_batched_tangents_match_one_sweep_per_direction(case, data):
-    """jacfwd pushes all directions through one sweep (each rule broadcast over a batch axis,
-    or its batched_jvp, or one call per direction); it must agree with one sweep per direction
-    and with central differences."""
+def test_batched_jacobians_match_one_sweep_per_row(case, jacobian, data):
+    """jacfwd pushes all tangents, jacrev all cotangents, through one sweep (each rule broadcast
+    over a batch axis, or its batched_jvp/batched_vjp, or one call per row); both must agree
+    with one sweep per row, with chunks, and with central differences."""
     arrays, params, _ = _draw(case, data)
     argnums = tuple(range(len(arrays)))
 
     def f(*xs):
         return case.fn(*xs, **params)
 
-    batched = mg.jacfwd(f, argnums=argnums)(*arrays)
-    one_by_one = mg.jacfwd(f, argnums=argnums, chunk_size=1)(*arrays)
-    chunked = mg.jacfwd(f, argnums=argnums, chunk_size=2)(*arrays)
+    whole = jacobian(f, argnums=argnums)(*arrays)
+    one_by_one = jacobian(f, argnums=argnums, chunk_size=1)(*arrays)
+    chunked = jacobian(f, argnums=argnums, chunk_size=2)(*arrays)
     jacobians = central_jacobian(_evaluate(case, params), arrays)
-    for b, o, c, jac in zip(batched, one_by_one, chunked, jacobians, strict=True):
+    for b, o, c, jac in zip(whole, one_by_one, chunked, jacobians, strict=True):
         assert b.shape == o.shape == c.shape
         np.testing.assert_allclose(b.data, o.data, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(c.data, o.data, rtol=1e-12, atol=1e-12)
@@ -154,10 +158,12 @@ def test_batched_tangents_match_one_sweep_per_direction(case, data):
 
 
 @cases
+@batched
 @given(data=st.data())
-def test_batched_tangents_through_the_backward_pass(case, data):
-    """Forward-over-reverse with a batch of tangents (how hessian works) vs one direction per
-    sweep."""
+def test_batched_jacobians_of_a_gradient(case, jacobian, data):
+    """A batch of tangents through the backward pass (jacfwd of a gradient: how hessian works)
+    and a batch of cotangents through a recorded backward pass (jacrev of a gradient: the
+    rules run on Tensors), against one row per sweep."""
     arrays, params, rng = _draw(case, data)
     out_shape = case.fn(*[mg.Tensor(a) for a in arrays], **params).shape
     v = rng.standard_normal(out_shape)
@@ -166,50 +172,9 @@ def test_batched_tangents_through_the_backward_pass(case, data):
         _, pullback = mg.vjp(lambda *a: case.fn(*a, **params), x0, *rest)
         return pullback(v)[0]
 
-    batched = mg.jacfwd(gradient)(*arrays)
-    one_by_one = mg.jacfwd(gradient, chunk_size=1)(*arrays)
-    np.testing.assert_allclose(batched.data, one_by_one.data, rtol=1e-12, atol=1e-12)
-
-
-@cases
-@given(data=st.data())
-def test_batched_cotangents_match_one_sweep_per_row(case, data):
-    """jacrev pulls all rows back through one sweep (each rule broadcast over a batch axis, or
-    its batched_vjp, or one call per row); it must agree with one sweep per row and with
-    central differences."""
-    arrays, params, _ = _draw(case, data)
-    argnums = tuple(range(len(arrays)))
-
-    def f(*xs):
-        return case.fn(*xs, **params)
-
-    batched = mg.jacrev(f, argnums=argnums)(*arrays)
-    one_by_one = mg.jacrev(f, argnums=argnums, chunk_size=1)(*arrays)
-    chunked = mg.jacrev(f, argnums=argnums, chunk_size=2)(*arrays)
-    jacobians = central_jacobian(_evaluate(case, params), arrays)
-    for b, o, c, jac in zip(batched, one_by_one, chunked, jacobians, strict=True):
-        assert b.shape == o.shape == c.shape
-        np.testing.assert_allclose(b.data, o.data, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(c.data, o.data, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(b.data.reshape(jac.shape), jac, rtol=1e-6, atol=1e-7)
-
-
-@cases
-@given(data=st.data())
-def test_batched_cotangents_at_second_order(case, data):
-    """Reverse-over-reverse with a batch of cotangents (jacrev of a gradient: the rules run on
-    Tensors, recorded) vs one row per sweep."""
-    arrays, params, rng = _draw(case, data)
-    out_shape = case.fn(*[mg.Tensor(a) for a in arrays], **params).shape
-    v = rng.standard_normal(out_shape)
-
-    def gradient(x0, *rest):
-        _, pullback = mg.vjp(lambda *a: case.fn(*a, **params), x0, *rest)
-        return pullback(v)[0]
-
-    batched = mg.jacrev(gradient)(*arrays)
-    one_by_one = mg.jacrev(gradient, chunk_size=1)(*arrays)
-    np.testing.assert_allclose(batched.data, one_by_one.data, rtol=1e-12, atol=1e-12)
+    whole = jacobian(gradient)(*arrays)
+    one_by_one = jacobian(gradient, chunk_size=1)(*arrays)
+    np.testing.assert_allclose(whole.data, one_by_one.data, rtol=1e-12, atol=1e-12)
 
 
 def test_every_primitive_has_a_case():
