@@ -14,7 +14,7 @@ import numpy as np
 
 from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import set_grad_mode
-from minigrad.autodiff.saved import Released, free, live
+from minigrad.autodiff.saved import Released, free, live, released
 from minigrad.inplace import IN_PLACE_CHANGES
 from minigrad.tensor import Tensor
 from minigrad.validate import flag
@@ -354,8 +354,6 @@ def _holding(t: Tensor, values):
     that does (for rules recorded with create_graph)."""
     if t.data is values:
         return t
-    from minigrad.autodiff.saved import released
-
     h = released(t)
     h.data = values
     return h

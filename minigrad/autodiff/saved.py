@@ -6,11 +6,11 @@ keeps those arrays and, in place of every other computed input, a *released* han
 with the input's place in the graph (op, sequence number, version counter, name, shape, dtype)
 but no values. So a chain of `x * 2 + 1` keeps no intermediate values alive, as in PyTorch.
 
-After a backward pass without `retain_graph`, each node lets go of everything as soon as the
-sweep has used it (`free`): what stays is what drawing a freed graph needs (ops, parameters,
-shapes, dtypes, names). The values of tensors the user still holds remain readable through
-their handles (`live`); a drawing replays the forward (`values`) for the rest while the graph
-is not freed.
+After a backward pass without `retain_graph`, each node lets go of its large arrays as soon as
+the sweep has used it (`free`): what stays is what drawing a freed graph needs (ops,
+parameters, shapes, dtypes, names) and arrays of at most `SMALL` elements. The values of
+tensors the user still holds remain readable through their handles (`live`); a drawing replays
+the forward (`values`) for the rest, from the leaves, where nothing it needs was let go.
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ _PLANS: dict[tuple, tuple[frozenset[int] | None, bool]] = {}
 
 
 def _plan(kind: type, needs: tuple[int, ...]) -> tuple[frozenset[int] | None, bool]:
+    """(the input positions whose arrays the rules of inputs `needs` read, None for all;
+    whether they read the output), from `kind.saves`, checked against its forward's names."""
     saves = "" if kind.linear else kind.saves
     if saves is None:
         return None, True
