@@ -245,13 +245,19 @@ def log_softmax(x, axis=-1) -> Tensor:
     return _apply(LogSoftmax(_axis(axis, len(_shape_of(x)), "log_softmax")), x)
 
 
-def _stop_max(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
+def _stop_max(x: Tensor, axes: tuple[int, ...]):
     """The max along `axes` as a constant (the functions above do not depend on it), with
     non-finite maxima replaced by 0 so that an all -inf slice stays -inf, not NaN; 0 over
     empty axes (nothing to subtract from)."""
     if any(x.shape[a] == 0 for a in axes):
         return np.zeros(kept_shape(x.shape, axes))
-    m = np.max(x.data, axis=axes, keepdims=True)
+    from minigrad.logic import _constant  # (a function of x with no derivative, traceable)
+
+    return _constant(lambda a: _finite_max(a, axes), x, name="stop_max")
+
+
+def _finite_max(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    m = np.max(a, axis=axes, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.autodiff.graph import Primitive
+from minigrad.autodiff.mode import TRACING
 from minigrad.dtypes import KINDS, as_array
 from minigrad.ops.reduce import normalize_axis
 from minigrad.tensor import Tensor
@@ -22,8 +24,35 @@ def _array(x) -> np.ndarray:
     return array if array.dtype.kind in KINDS else as_array(x)
 
 
+class Undifferentiated(Primitive, register=False):
+    """A NumPy function whose result has no derivative (a comparison, a sign, an argmax): the
+    instruction a traced program records for it. Eagerly these functions record nothing."""
+
+    __slots__ = ("fn", "label")
+    differentiable = False
+
+    def __init__(self, fn, label: str) -> None:
+        self.fn, self.label = fn, label
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    def params(self) -> dict:
+        return {}
+
+    def forward(self, *arrays):
+        return self.fn(*arrays)
+
+
 def _constant(fn, *xs, name: str | None = None) -> Tensor:
     name = name or fn.__name__
+    if TRACING:  # symbols of a program being traced (minigrad/program/trace.py)
+        from minigrad.program.trace import trace_apply
+
+        traced = trace_apply(Undifferentiated(fn, name), xs)
+        if traced is not None:
+            return traced
     try:
         arrays = [_array(x) for x in xs]
     except (TypeError, ValueError) as err:

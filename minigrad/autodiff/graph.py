@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.autodiff.forward import FORWARD, OPEN_LEVELS, apply_dual
-from minigrad.autodiff.mode import MODE, OFF
+from minigrad.autodiff.mode import MODE, OFF, TRACING
 from minigrad.autodiff.saved import SMALL, live, release_unread
 from minigrad.dtypes import KINDS, as_array
 from minigrad.inplace import IN_PLACE_CHANGES
@@ -81,6 +81,12 @@ class Primitive:
     def __call__(self, *xs):
         """Apply the op. Tensors in, a Tensor out (recorded if needed); plain arrays in,
         a plain array out, which is how rules call other primitives on the fast path."""
+        if TRACING:  # symbols of a program being traced: record an instruction instead
+            from minigrad.program.trace import trace_apply
+
+            traced = trace_apply(self, xs)
+            if traced is not None:
+                return traced
         if OPEN_LEVELS and FORWARD.levels:
             dual = apply_dual(self, xs)
             if dual is not None:

@@ -23,6 +23,9 @@ MODE = _GradMode()
 # empty (in most programs, most of the time), every thread records, and the engine's hot path
 # need not read its thread's mode.
 OFF: set[int] = set()
+# The threads that are tracing a program (minigrad/program/trace.py): while it is empty, no op
+# needs to look for symbols among its operands.
+TRACING: set[int] = set()
 
 
 def set_grad_mode(enabled: bool) -> bool:

@@ -1,0 +1,253 @@
+"""Tracing: a function runs once on symbols (`Traced` tensors); every primitive applied to a
+symbol becomes an instruction of a `Program` instead of a recorded node.
+
+A symbol carries an example value (to work out shapes and dtypes, and for the error messages
+of the forward), but its `data` has no values: code that reads the values of a traced tensor
+outside minigrad's operations (NumPy on `.data`, `float(x)`, `if x > 0:`) raises and names its
+line, because a program could not replay it. Tensors and arrays from outside the function are
+constants of the program, read by reference when it runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import threading
+
+import numpy as np
+
+from minigrad.autodiff.mode import TRACING
+from minigrad.program.ir import Instruction, Program, Var
+from minigrad.tensor import Tensor
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Abstract(np.ndarray):
+    """The `data` of a traced tensor: its shape and dtype, no values. Computing with it
+    raises (a program could not replay what NumPy does with it outside minigrad's ops)."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _escape(f"np.{ufunc.__name__} on its data")
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.shape, np.ndim, np.size, np.result_type):
+            plain = [a.view(np.ndarray) if isinstance(a, Abstract) else a for a in args]
+            return func(*plain, **kwargs)
+        raise _escape(f"np.{func.__name__} on its data")
+
+
+def _escape(what: str) -> RuntimeError:
+    return RuntimeError(
+        f"make_program: the function uses the values of a traced tensor ({what}) at "
+        f"{user_line()}; a program replays minigrad's operations only, so write this with them "
+        "(mg.where instead of `if`, x.sum() instead of np.sum(x.data))"
+    )
+
+
+class Traced(Tensor):
+    """A symbol of a program being traced: `var` names it, `example` is its example value."""
+
+    __slots__ = ("var", "tracer", "example")
+
+    def __bool__(self):
+        raise _escape("bool(), as in `if x > 0:`")
+
+    def __float__(self):
+        raise _escape("float()")
+
+    def __int__(self):
+        raise _escape("int()")
+
+    def __index__(self):
+        raise _escape("use as an index")
+
+    def item(self):
+        raise _escape(".item()")
+
+    def tolist(self):
+        raise _escape(".tolist()")
+
+    def numpy(self):
+        raise _escape(".numpy()")
+
+    def __repr__(self) -> str:
+        return f"traced({self.var.name}: {self.var.type_text()})"
+
+
+class _Stack(threading.local):
+    def __init__(self) -> None:
+        self.tracers: list[Tracer] = []
+
+
+STACK = _Stack()
+
+
+class Tracer:
+    """Collects the instructions of one program while a function runs on its symbols."""
+
+    def __init__(self) -> None:
+        self.vars: list[Var] = []
+        self.instructions: list[Instruction] = []
+        self.constants: list[Var] = []
+        self._constants: dict[int, Var] = {}  # by id of the constant object
+
+    def __enter__(self) -> Tracer:
+        STACK.tracers.append(self)
+        TRACING.add(threading.get_ident())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        STACK.tracers.pop()
+        if not STACK.tracers:
+            TRACING.discard(threading.get_ident())
+
+    def var(self, shape, dtype, name: str | None = None, value=None) -> Var:
+        v = Var(len(self.vars), shape, dtype, name, value)
+        self.vars.append(v)
+        return v
+
+    def input(self, example: np.ndarray, name: str) -> Traced:
+        return self.symbol(example, self.var(example.shape, example.dtype, name))
+
+    def symbol(self, example: np.ndarray, var: Var) -> Traced:
+        t = object.__new__(Traced)
+        blank = np.broadcast_to(np.zeros((), example.dtype), example.shape).view(Abstract)
+        t._init(blank, False, None)
+        t.var, t.tracer, t.example = var, self, example
+        return t
+
+    def constant(self, value) -> Var:
+        """A constant operand: a Python number (kept weakly typed), an array or a tensor's data
+        (by reference)."""
+        known = self._constants.get(id(value))
+        if known is not None and known.value is value:
+            return known
+        array = np.asarray(value)
+        v = self.var(array.shape, array.dtype, f"c{len(self.constants)}", value)
+        self.constants.append(v)
+        self._constants[id(value)] = v
+        return v
+
+    def operand(self, x) -> tuple[Var, object]:
+        """(the Var of operand `x`, its example value)."""
+        if type(x) is Traced:
+            if x.tracer is not self:
+                raise RuntimeError(
+                    "make_program: a tensor traced by another (outer) program is used here; "
+                    "pass it in as an input of this one"
+                )
+            return x.var, x.example
+        value = x.data if isinstance(x, Tensor) else x
+        return self.constant(value), value
+
+    def apply(self, op, xs) -> Traced:
+        """Record `op(*xs)` as an instruction and return the symbol of its result."""
+        from minigrad.autodiff.graph import _weak_lists
+
+        pairs = [self.operand(x) for x in xs]
+        args = [p[1] for p in pairs]
+        lists = [k for k, a in enumerate(args) if isinstance(a, list | tuple)]
+        if lists:
+            _weak_lists(args, lists)
+            for k in lists:  # the converted list is the constant
+                pairs[k] = (self.constant(args[k]), args[k])
+        out = np.asarray(op.evaluate(*args))
+        var = self.var(out.shape, out.dtype)
+        self.instructions.append(Instruction(op, tuple(p[0] for p in pairs), var, user_line()))
+        return self.symbol(out, var)
+
+    def program(self, inputs: list[Traced], outputs: list[Var], single: bool) -> Program:
+        """The program from `inputs` to `outputs`; its values are named in order (v0, v1, ...)."""
+        for k, ins in enumerate(self.instructions):
+            ins.out.name = f"v{k}"
+        examples = [x.example for x in inputs]
+        return Program(
+            [x.var for x in inputs], outputs, self.instructions, self.constants, single, examples
+        )
+
+
+def current() -> Tracer | None:
+    return STACK.tracers[-1] if STACK.tracers else None
+
+
+def trace_apply(op, xs):
+    """If an operand is a symbol of the innermost program being traced, record `op(*xs)` and
+    return the result's symbol; else None (the op runs as usual, on values)."""
+    tracer = current()
+    if tracer is None or not any(type(x) is Traced for x in xs):
+        return None
+    return tracer.apply(op, xs)
+
+
+def user_line() -> str:
+    """`file:line` of the innermost caller outside the minigrad package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    if frame is None:
+        return "<minigrad>"
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
+def make_program(f):
+    """`make_program(f)(*examples)`: trace `f` once on symbols shaped like `examples` (arrays,
+    tensors or numbers) and return its static `Program`.
+
+    >>> import minigrad as mg, numpy as np
+    >>> p = mg.make_program(lambda x: (x * x).sum())(np.ones(3))
+    >>> print(p)
+    program(x0: float64[3]) -> float64[]
+      v1: float64[3] = multiply(x0, x0)
+      v2: float64[] = sum(v1)  axis=(0,) keepdims=False
+      return v2
+    >>> float(p(np.array([1.0, 2.0, 3.0])))
+    14.0
+    """
+    if not callable(f):
+        raise TypeError(f"make_program: expected a function, got {type(f).__name__}")
+
+    def traced(*examples) -> Program:
+        names = _input_names(f, len(examples))
+        tracer = Tracer()
+        with tracer:
+            xs = [tracer.input(_example(e, n), n) for e, n in zip(examples, names, strict=True)]
+            out = f(*xs)
+        single = not isinstance(out, tuple | list)
+        outs = [out] if single else list(out)
+        return tracer.program(xs, [output(tracer, o, k) for k, o in enumerate(outs)], single)
+
+    return traced
+
+
+def _example(e, name: str) -> np.ndarray:
+    array = np.asarray(e.data if isinstance(e, Tensor) else e)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"make_program: example input {name} must be numbers (an array, a tensor or a "
+            f"number), got {type(e).__name__} of dtype {array.dtype}"
+        )
+    return array
+
+
+def output(tracer: Tracer, o, k: int) -> Var:
+    if type(o) is Traced:
+        return o.var
+    if isinstance(o, Tensor | np.ndarray | int | float):
+        return tracer.constant(o.data if isinstance(o, Tensor) else o)
+    raise TypeError(
+        f"make_program: the function must return tensors (or a tuple of them), got "
+        f"{type(o).__name__} as output {k}"
+    )
+
+
+def _input_names(f, n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= n and len(set(positional[:n])) == n:
+        return positional[:n]
+    return [f"x{k}" for k in range(n)]

@@ -1,0 +1,170 @@
+"""Static programs (minigrad/program/): every op case traced once and replayed on other values;
+gradient and tangent programs derived symbolically against eager reverse and forward mode, at
+first and second order; what a trace cannot replay raises and names the line."""
+
+from __future__ import annotations
+
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad as mg
+from minigrad.program import make_program
+from tests.op_cases import CASES
+
+cases = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+
+
+def _traced(case, data):
+    """(program traced at the drawn inputs, other inputs of the same shapes, params, rng)."""
+    arrays, params = data.draw(case.inputs, label="inputs")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    program = make_program(lambda *xs: case.fn(*xs, **params))(*arrays)
+    others = [a + 1e-3 * rng.standard_normal(a.shape) for a in arrays]  # (inside each domain)
+    return program, others, params, rng
+
+
+def _eager(case, params, arrays):
+    return case.fn(*[mg.Tensor(a) for a in arrays], **params).data
+
+
+@cases
+@given(data=st.data())
+def test_a_program_replays_the_function_on_other_values(case, data):
+    program, others, params, _ = _traced(case, data)
+    got = program(*others)
+    np.testing.assert_allclose(got, _eager(case, params, others), rtol=1e-12, atol=1e-12)
+    assert got.dtype == _eager(case, params, others).dtype
+
+
+@cases
+@given(data=st.data())
+def test_the_vjp_program_matches_reverse_mode(case, data):
+    program, others, params, rng = _traced(case, data)
+    v = rng.standard_normal(program.outputs[0].shape)
+    got = program.vjp()(*others, v)
+    got = got if isinstance(got, tuple) else (got,)
+    _, pullback = mg.vjp(lambda *xs: case.fn(*xs, **params), *others)
+    for g, e in zip(got, pullback(v), strict=True):
+        np.testing.assert_allclose(g, e.data, rtol=1e-10, atol=1e-12)
+
+
+@cases
+@given(data=st.data())
+def test_the_jvp_program_matches_forward_mode(case, data):
+    program, others, params, rng = _traced(case, data)
+    us = [rng.standard_normal(a.shape) for a in others]
+    out, tangent = program.jvp()(*others, *us)
+    e_out, e_tangent = mg.jvp(lambda *xs: case.fn(*xs, **params), others, us)
+    np.testing.assert_allclose(out, e_out.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, e_tangent.data, rtol=1e-10, atol=1e-12)
+
+
+@cases
+@given(data=st.data())
+def test_second_order_programs_match_eager(case, data):
+    """The vjp program of the vjp program (reverse-over-reverse) and its jvp program
+    (forward-over-reverse), against the same in eager mode."""
+    program, others, params, rng = _traced(case, data)
+    n = len(others)
+    v = rng.standard_normal(program.outputs[0].shape)
+    ws = [rng.standard_normal(a.shape) for a in others]
+    us = [rng.standard_normal(a.shape) for a in others]
+    first = program.vjp()  # inputs: xs, ct; outputs: one gradient per x
+
+    def gradient(*xs):
+        _, pullback = mg.vjp(lambda *a: case.fn(*a, **params), *xs)
+        return pullback(v)
+
+    second = first.vjp(wrt=tuple(range(n)))(*others, v, *ws)  # d<grad, w>/dx
+    second = second if isinstance(second, tuple) else (second,)
+    _, pullback = mg.vjp(gradient, *others)
+    for g, e in zip(second, pullback(tuple(ws)), strict=True):
+        np.testing.assert_allclose(g, e.data, rtol=1e-8, atol=1e-10)
+    over = first.jvp(wrt=tuple(range(n)))(*others, v, *us)
+    _, tangents = mg.jvp(gradient, others, us)
+    for t, e in zip(over[n:], tangents, strict=True):
+        np.testing.assert_allclose(t, e.data, rtol=1e-8, atol=1e-10)
+
+
+# -- printing, signatures and what cannot be traced -------------------------------------------
+def test_a_program_prints_one_primitive_per_line_with_shapes():
+    p = make_program(lambda x, w: mg.tanh(x * w + 1.0).sum())(np.ones(3), np.ones(3))
+    assert str(p).splitlines() == [
+        "program(x: float64[3], w: float64[3]) -> float64[]",
+        "  v0: float64[3] = multiply(x, w)",
+        "  v1: float64[3] = add(v0, 1.0)",
+        "  v2: float64[3] = tanh(v1)",
+        "  v3: float64[] = sum(v2)  axis=(0,) keepdims=False",
+        "  return v3",
+    ]
+
+
+def test_gradients_of_gradients():
+    d2 = make_program(lambda x: mg.sin(x) * x)(2.0).grad().grad()
+    for x in (0.3, -1.7):
+        assert float(d2(x)) == pytest.approx(2 * np.cos(x) - x * np.sin(x), rel=1e-12)
+
+
+def test_comparisons_are_instructions_so_both_branches_replay():
+    relu = make_program(lambda x: mg.where(x > 0, x, 0.0))(np.ones(3))
+    assert "greater(x, 0)" in str(relu)
+    np.testing.assert_array_equal(relu(np.array([-1.0, 2.0, -3.0])), [0.0, 2.0, 0.0])
+    slope = relu.vjp()(np.array([-1.0, 2.0, -3.0]), np.ones(3))
+    np.testing.assert_array_equal(slope, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "f, what",
+    [
+        (lambda x: x if x.sum() > 0 else -x, r"bool\(\)"),
+        (lambda x: x * float(x.sum()), r"float\(\)"),
+        (lambda x: x + np.sum(x.data), "np.sum"),
+        (lambda x: x * x.sum().item(), r"\.item\(\)"),
+    ],
+    ids=["if", "float", "numpy-on-data", "item"],
+)
+def test_reading_traced_values_in_python_raises_and_names_the_line(f, what):
+    with pytest.raises(RuntimeError, match=rf"{what}.*test_program.py:\d+.*minigrad's operations"):
+        make_program(f)(np.ones(3))
+
+
+def test_the_input_signature_is_checked():
+    p = make_program(lambda x: x * 2.0)(np.ones(3))
+    with pytest.raises(TypeError, match="takes 1 inputs"):
+        p(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(3,\) in the trace, got \(4,\)"):
+        p(np.ones(4))
+    with pytest.raises(TypeError, match="float64 in the trace, got complex128"):
+        p(np.ones(3, complex))
+    assert p(np.ones(3, np.float32)).dtype == np.float64  # cast as the trace's dtype
+
+
+def test_an_error_while_replaying_names_the_line_that_created_the_instruction():
+    class Checked(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if (x < 0).any():
+                raise ValueError("negative input")
+            return np.sqrt(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    p = make_program(lambda x: Checked.apply(x) * 2.0)(np.ones(2))
+    with pytest.raises(
+        ValueError, match=r"Checked\(x\) \(created at test_program.py:\d+\): negative input"
+    ):
+        p(np.array([1.0, -1.0]))
+
+
+def test_derivatives_with_respect_to_named_inputs_and_errors():
+    p = make_program(lambda x, w: (x * w).sum())(np.ones(2), np.ones(2))
+    gw = p.grad("w")
+    np.testing.assert_array_equal(gw(np.array([3.0, 4.0]), np.ones(2)), [3.0, 4.0])
+    with pytest.raises(ValueError, match="wrt 'b' is not an input; the inputs are x, w"):
+        p.grad("b")
+    with pytest.raises(ValueError, match="one float scalar.*program.vjp"):
+        make_program(lambda x: x * 2.0)(np.ones(2)).grad()
