@@ -85,6 +85,13 @@ class Program:
 
         return vjp(self, wrt)
 
+    def simplify(self, passes=None) -> Program:
+        """A new program computing the same values with fewer instructions: the rewrite passes
+        of `minigrad/program/passes.py`, each reporting what it changed (`.report`)."""
+        from minigrad.program.passes import simplify
+
+        return simplify(self, passes)
+
     def jvp(self, wrt=None) -> Program:
         """The Jacobian-vector-product program, derived with each primitive's JVP rule: the
         inputs, then one tangent per input of `wrt` (named `t_<input>`); outputs the outputs,
