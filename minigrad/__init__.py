@@ -111,13 +111,14 @@ from minigrad.transforms import (
     vjp,
 )
 
-from minigrad.program import Program, make_program
+from minigrad.program import Program, compile, make_program  # noqa: A004
 from minigrad import autograd, linalg, nn, optim  # noqa: E402 (they build on everything above)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Program",
+    "compile",
     "make_program",
     "autograd",
     "linalg",

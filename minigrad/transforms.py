@@ -16,7 +16,7 @@ import numpy as np
 
 from minigrad import pytree
 from minigrad.autodiff.forward import Dual
-from minigrad.autodiff.mode import enable_grad
+from minigrad.autodiff.mode import TRACING, enable_grad
 from minigrad.functional import concatenate
 from minigrad.tensor import Tensor
 from minigrad.transforms_base import (
@@ -81,6 +81,12 @@ def value_and_grad(
     single = isinstance(argnums, int | np.integer)
 
     def value_and_grad_f(*args, **kwargs):
+        if TRACING:  # inside a traced program: derive its gradient symbolically
+            from minigrad.program.derive import traced_value_and_grad
+            from minigrad.program.trace import has_symbols
+
+            if has_symbols(args):
+                return traced_value_and_grad(f, args, kwargs, argnums, has_aux, name)
         args, xs, defs = fresh_inputs(f, args, argnums, name)
         with running(xs), enable_grad():
             result = _value_and_grad(args, kwargs, xs, defs)

@@ -132,7 +132,7 @@ def test_reading_traced_values_in_python_raises_and_names_the_line(f, what):
 
 def test_the_input_signature_is_checked():
     p = make_program(lambda x: x * 2.0)(np.ones(3))
-    with pytest.raises(TypeError, match="takes 1 inputs"):
+    with pytest.raises(TypeError, match="takes 1 arguments, got 2"):
         p(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match=r"shape \(3,\) in the trace, got \(4,\)"):
         p(np.ones(4))
@@ -168,3 +168,65 @@ def test_derivatives_with_respect_to_named_inputs_and_errors():
         p.grad("b")
     with pytest.raises(ValueError, match="one float scalar.*program.vjp"):
         make_program(lambda x: x * 2.0)(np.ones(2)).grad()
+
+
+# -- mg.compile: trace once per signature, replay, guards -----------------------------------
+def _mlp_loss(params, x, y):
+    h = x
+    for w, b in params[:-1]:
+        h = mg.sigmoid(mg.linalg.linear(h, w, b))
+    w, b = params[-1]
+    return mg.nn.cross_entropy(mg.linalg.linear(h, w, b), y)
+
+
+def test_a_compiled_training_step_matches_eager_with_new_data_each_call():
+    rng = np.random.default_rng(0)
+    params = [
+        (rng.standard_normal((5, 4)), rng.standard_normal(5)),
+        (rng.standard_normal((3, 5)), np.zeros(3)),
+    ]
+    step = mg.compile(mg.value_and_grad(_mlp_loss))
+    for _ in range(3):  # new inputs and labels every call: labels are inputs, not constants
+        x, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+        loss, grads = step(params, x, y)
+        e_loss, e_grads = mg.value_and_grad(_mlp_loss)(params, x, y)
+        assert float(loss) == pytest.approx(float(e_loss), rel=1e-12)
+        for (gw, gb), (ew, eb) in zip(grads, e_grads, strict=True):
+            np.testing.assert_allclose(gw, ew.data, rtol=1e-10)
+            np.testing.assert_allclose(gb, eb.data, rtol=1e-10, atol=1e-14)
+    assert [len(v) for v in step.programs.values()] == [1]  # traced once
+    with pytest.raises(ValueError, match=r"created at test_program.py:\d+\): class labels"):
+        step(params, x, np.array([0, 1, 2, 3, 0, 1]))
+
+
+def test_compiled_control_flow_guards_never_replay_the_wrong_branch():
+    @mg.compile
+    def f(x):
+        if x.sum() > 0:
+            return x * 2.0
+        return -x * float(x.max())
+
+    assert f(np.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    assert f(-np.ones(3)).tolist() == [-1.0, -1.0, -1.0]  # the other branch: traced again
+    assert f(3 * np.ones(3)).tolist() == [6.0, 6.0, 6.0]  # a replay of the first trace
+    assert f(-2 * np.ones(3)).tolist() == [-4.0, -4.0, -4.0]  # float(x.max()) differs: again
+    assert [len(v) for v in f.programs.values()] == [3]
+
+
+def test_compile_gives_up_after_too_many_traces_and_names_the_line():
+    @mg.compile
+    def f(x):
+        return x * float(x.sum())
+
+    for k in range(8):
+        f(np.full(2, float(k)))
+    with pytest.raises(RuntimeError, match=r"traced 8 times.*test_program.py:\d+.*mg.where"):
+        f(np.full(2, 9.0))
+
+
+def test_compile_traces_again_for_other_shapes_and_takes_tensors_and_numbers():
+    f = mg.compile(lambda x, s: (x * s).sum())
+    assert float(f(np.ones(3), 2.0)) == 6.0
+    assert float(f(mg.tensor(np.ones(4)), 3.0)) == 12.0
+    assert float(f(np.ones(3), 5.0)) == 15.0  # a number input is an input, not a constant
+    assert len(f.programs) == 2

@@ -121,16 +121,18 @@ def _dims(shape: tuple[int, ...]) -> str:
     return ", ".join(map(str, shape)) if shape else "()"
 
 
-def _labels(target, n: int, classes: int, loss: str) -> np.ndarray:
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+def _label_shape(labels, n: int, loss: str) -> None:
     if labels.dtype.kind not in "iu" or labels.shape != (n,):
         raise ValueError(
             f"{loss}: expected {n} integer class labels (shape ({n},)), got an array of shape "
             f"{labels.shape} and dtype {labels.dtype}"
         )
-    # NOTE: one comparison on unsigned values catches both ends (a negative label wraps to a
-    # huge one): a third of the time of min() and max() on a small batch.
-    if (labels.astype(np.uint64, copy=False) >= classes).any():
+
+
+def _labels(target, n: int, classes: int, loss: str) -> np.ndarray:
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    _label_shape(labels, n, loss)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(
             f"{loss}: class labels must be in [0, {classes}), got {labels.min()} to {labels.max()}"
         )
@@ -176,8 +178,9 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from logits (N, C) and integer labels: stable for large logits."""
     choice(reduction, ("mean", "sum", "none"), "cross_entropy", "reduction")
     logits = _scores(logits, "cross_entropy")
-    labels = _labels(target, logits.shape[0], logits.shape[1], "cross_entropy")
-    return F._apply(CrossEntropy(labels.copy(), reduction), logits)
+    labels = target if isinstance(target, Tensor) else np.asarray(target)
+    _label_shape(labels, logits.shape[0], "cross_entropy")  # (the range: CrossEntropy.forward)
+    return F._apply(CrossEntropy(reduction), logits, labels)
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") -> Tensor:

@@ -45,6 +45,8 @@ class Sum(Primitive):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        if type(x) is np.ndarray:  # (the ufunc's reduce: half of np.sum's cost, same result)
+            return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, i, g, ans, x):
@@ -150,47 +152,51 @@ class LogSoftmax(Primitive):
 
 
 # NOTE: a primitive for speed: the loss of every classifier, one node instead of five
-# (log_softmax, indexing, negation, mean), measured in benchmarks/bench_train.py.
+# (log_softmax, indexing, negation, mean), measured in benchmarks/bench_train.py. The labels
+# are an operand (integers, never differentiated), so a traced program takes them as an input.
 class CrossEntropy(Primitive):
-    """l_i = logsumexp(x_i) - x[i, y_i] for scores x (N, C) and class labels y, summed,
+    """l_i = logsumexp(x_i) - x[i, y_i] for scores x (N, C) and class labels y (N,), summed,
     averaged or per example;   dl_i = sum_c (softmax(x_i)_c - [c = y_i]) dx_ic.
     """
 
-    __slots__ = ("labels", "reduction")
+    __slots__ = ("reduction",)
     name = "cross_entropy"
-    saves = "x"
+    saves = {0: "x labels"}
 
-    def __init__(self, labels: np.ndarray, reduction: str) -> None:
-        self.labels, self.reduction = labels, reduction
+    def __init__(self, reduction: str) -> None:
+        self.reduction = reduction
 
-    def params(self) -> dict:
-        return {"reduction": self.reduction}  # (the labels are data, not a parameter to show)
-
-    def forward(self, x):
+    def forward(self, x, labels):
+        labels = np.asarray(labels)
+        classes = x.shape[-1]
+        # NOTE: one comparison on unsigned values catches both ends (a negative label wraps
+        # to a huge one): a third of the time of min() and max() on a small batch.
+        if labels.size and (labels.astype(np.uint64, copy=False) >= classes).any():
+            raise ValueError(
+                f"class labels must be in [0, {classes}), got {labels.min()} to {labels.max()}"
+            )
         logp = LogSoftmax(-1).forward(x)
-        losses = -logp[np.arange(len(self.labels)), self.labels]
+        losses = -logp[np.arange(len(labels)), labels]
         if self.reduction == "none":
             return losses
         total = np.add.reduce(losses)
         return total if self.reduction == "sum" else total / len(losses)
 
-    def _residual(self, xp, x):
+    def _residual(self, xp, x, labels):
         """softmax(x) - one_hot(y): what each score contributes to the derivative."""
         logp = LogSoftmax(-1).forward(x) if xp is np else LogSoftmax(-1)(x)  # (arrays: direct)
-        p = xp.exp(logp)
-        one_hot = np.zeros(x.shape, dtype=p.dtype)
-        one_hot[np.arange(len(self.labels)), self.labels] = 1
-        return p - one_hot
+        hot = xp.equal(xp.reshape(labels, (-1, 1)), np.arange(x.shape[-1]))
+        return xp.exp(logp) - hot
 
-    def vjp(self, xp, i, g, ans, x):
-        r = self._residual(xp, x)
+    def vjp(self, xp, i, g, ans, x, labels):
+        r = self._residual(xp, x, labels)
         if self.reduction == "none":
             return r * g.reshape(-1, 1)
-        return r * (g / len(self.labels) if self.reduction == "mean" else g)
+        return r * (g / len(labels) if self.reduction == "mean" else g)
 
-    def jvp(self, xp, i, dx, ans, x):
-        r = self._residual(xp, x)
+    def jvp(self, xp, i, dx, ans, x, labels):
+        r = self._residual(xp, x, labels)
         if self.reduction == "none":
             return (r * dx).sum(axis=-1)
         total = (r * dx).sum()
-        return total / len(self.labels) if self.reduction == "mean" else total
+        return total / len(labels) if self.reduction == "mean" else total

@@ -10,7 +10,7 @@ import numpy as np
 from minigrad import functional
 from minigrad.autodiff.reverse import unbroadcast
 from minigrad.program.ir import Program, Var
-from minigrad.program.trace import Traced, Tracer, output
+from minigrad.program.trace import Traced, Tracer, current, output
 
 
 def grad(program: Program, wrt=0, *, with_value: bool = False) -> Program:
@@ -99,10 +99,10 @@ def _replay(tracer: Tracer, program: Program):
     return xs, env
 
 
-def _active(program: Program, sources: set[int]) -> set[int]:
+def _active(instructions, sources: set[int]) -> set[int]:
     """Var indices whose value depends differentiably on the `sources`."""
     active = set(sources)
-    for ins in program.instructions:
+    for ins in instructions:
         if ins.out.dtype.kind == "f" and getattr(ins.op, "differentiable", True):
             if any(a.index in active for a in ins.args):
                 active.add(ins.out.index)
@@ -110,12 +110,18 @@ def _active(program: Program, sources: set[int]) -> set[int]:
 
 
 def _pull_back(program: Program, env: dict, seeds: dict, positions: list[int]) -> dict:
-    """Reverse sweep over the instructions with the VJP rules on symbols; the gradient of
-    each input position (zeros where it does not reach)."""
-    inputs = [program.inputs[k].index for k in positions]
-    active = _active(program, set(inputs))
+    """The gradient of each input position (zeros where the output does not depend on it)."""
+    wrt = [program.inputs[k] for k in positions]
+    cts = pull_back(program.instructions, env, seeds, wrt)
+    return dict(zip(positions, cts, strict=True))
+
+
+def pull_back(instructions, env: dict, seeds: dict, wrt: list[Var]) -> list:
+    """Reverse sweep over `instructions` with the VJP rules on symbols (`env`: values by var
+    index), from the cotangents `seeds` (by var index); the cotangent of each of `wrt`."""
+    active = _active(instructions, {v.index for v in wrt})
     cts = dict(seeds)
-    for ins in reversed(program.instructions):
+    for ins in reversed(instructions):
         g = cts.pop(ins.out.index, None)
         if g is None:
             continue
@@ -126,10 +132,7 @@ def _pull_back(program: Program, env: dict, seeds: dict, positions: list[int]) -
             gx = ins.op.vjp(functional, i, g, env[ins.out.index], *args)
             gx = _fit(gx, a)
             cts[a.index] = gx if a.index not in cts else cts[a.index] + gx
-    return {
-        k: cts[v] if v in cts else _zeros(program.inputs[k])
-        for k, v in zip(positions, inputs, strict=True)
-    }
+    return [cts[v.index] if v.index in cts else _zeros(v) for v in wrt]
 
 
 def _push_forward(program: Program, env: dict, tangents: dict) -> None:
@@ -176,3 +179,38 @@ def _tangent_or_zeros(tangents: dict, v: Var):
 
 def _zeros(v: Var) -> np.ndarray:
     return np.zeros(v.shape, v.dtype)
+
+
+def traced_value_and_grad(f, args, kwargs, argnums, has_aux: bool, name: str):
+    """`value_and_grad(f)` applied to symbols: f's instructions are traced into the program
+    being built, then its gradient by the VJP rules after them (a compiled training step)."""
+    from minigrad import pytree
+
+    tracer = current()
+    single = not isinstance(argnums, tuple | list)
+    positions = [argnums] if single else list(argnums)
+    trees = [pytree.flatten(args[k], name) for k in positions]
+    for k, (leaves, _) in zip(positions, trees, strict=True):
+        for leaf in leaves:
+            if type(leaf) is not Traced or leaf.tracer is not tracer or leaf.dtype.kind != "f":
+                raise TypeError(
+                    f"{name} inside a traced program: argument {k} must be float inputs of the "
+                    f"program (symbols), got {type(leaf).__name__}; pass what you differentiate "
+                    "as arguments of the compiled function"
+                )
+    start = len(tracer.instructions)
+    result = f(*args, **kwargs)
+    out, aux = result if has_aux else (result, None)
+    if type(out) is not Traced or out.shape != () or out.dtype.kind != "f":
+        raise TypeError(f"{name}: the function must return a scalar float Tensor, got {out!r:.60}")
+    instructions = tracer.instructions[start:]
+    env = {}
+    for ins in instructions:
+        for a in ins.args:
+            env[a.index] = a.value if a.is_constant else tracer.symbols[a.index]
+        env[ins.out.index] = tracer.symbols[ins.out.index]
+    wrt = [leaf.var for leaves, _ in trees for leaf in leaves]
+    cts = iter(pull_back(instructions, env, {out.var.index: np.ones((), out.dtype)}, wrt))
+    gradients = [d.unflatten([next(cts) for _ in leaves]) for leaves, d in trees]
+    gradient = gradients[0] if single else tuple(gradients)
+    return ((out, aux) if has_aux else out), gradient

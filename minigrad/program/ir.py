@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigrad.validate import restated, shown
+from minigrad.program.run import run
+from minigrad.validate import shown
 
 
 class Var:
@@ -67,6 +68,11 @@ class Program:
     constants: list[Var] = field(default_factory=list)
     single: bool = True  # the traced function returned one tensor, not a tuple
     examples: list[np.ndarray] = field(default_factory=list, repr=False)  # the traced inputs
+    # How the arguments and the result nest (pytrees); None: flat arrays in, as `single` says out.
+    in_trees: list | None = field(default=None, repr=False)
+    out_tree: object | None = field(default=None, repr=False)
+    # What a replay must find to be valid (mg.compile): (var index, conversion, value, line).
+    guards: list = field(default_factory=list, repr=False)
 
     def grad(self, wrt=0, *, with_value: bool = False) -> Program:
         """The gradient program of a scalar program, derived from this one by applying each
@@ -114,25 +120,38 @@ class Program:
     def __len__(self) -> int:
         return len(self.instructions)
 
-    def __call__(self, *arrays):
-        """Run the program on arrays of its input signature: one NumPy call per instruction."""
+    def __call__(self, *args):
+        """Run the program on arrays of its input signature (nested as the traced arguments):
+        one NumPy call per instruction."""
+        arrays = args if self.in_trees is None else self._leaves(args)
         if len(arrays) != len(self.inputs):
             raise TypeError(
                 f"program: takes {len(self.inputs)} inputs "
                 f"({', '.join(v.name for v in self.inputs)}), got {len(arrays)}"
             )
-        env: dict[int, object] = {c.index: c.value for c in self.constants}
-        for v, a in zip(self.inputs, arrays, strict=True):
-            env[v.index] = _checked_input(v, a)
-        for ins in self.instructions:
-            args = [env[a.index] for a in ins.args]
-            try:
-                env[ins.out.index] = np.asarray(ins.op.forward(*args))
-            except Exception as err:  # noqa: BLE001 (restated with the user's line)
-                where = f" (created at {ins.where})" if ins.where else ""
-                raise restated(err, f"program: {ins.text()}{where}: {err}") from None
-        outs = [env[v.index] for v in self.outputs]
+        checked = [_checked_input(v, a) for v, a in zip(self.inputs, arrays, strict=True)]
+        return self.finish(run(self, checked))
+
+    def finish(self, outs: list):
+        """The outputs nested as the traced function returned them."""
+        if self.out_tree is not None:
+            return self.out_tree.unflatten(outs)
         return outs[0] if self.single else tuple(outs)
+
+    def _leaves(self, args) -> list:
+        from minigrad import pytree
+
+        if len(args) != len(self.in_trees):
+            raise TypeError(f"program: takes {len(self.in_trees)} arguments, got {len(args)}")
+        leaves = []
+        for k, (arg, tree) in enumerate(zip(args, self.in_trees, strict=True)):
+            found, got = pytree.flatten(arg, "program")
+            if got != tree:
+                raise TypeError(
+                    f"program: argument {k} is {pytree.describe(arg)}, but the trace had {tree}"
+                )
+            leaves.extend(found)
+        return leaves
 
 
 def _checked_input(v: Var, a) -> np.ndarray:

@@ -17,6 +17,7 @@ import threading
 
 import numpy as np
 
+from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
 from minigrad.program.ir import Instruction, Program, Var
 from minigrad.tensor import Tensor
@@ -46,28 +47,42 @@ def _escape(what: str) -> RuntimeError:
     )
 
 
+class GuardFailed(Exception):
+    """A replayed program met a value its trace did not (a guard of `mg.compile` failed)."""
+
+
 class Traced(Tensor):
-    """A symbol of a program being traced: `var` names it, `example` is its example value."""
+    """A symbol of a program being traced: `var` names it, `example` is its example value.
+
+    Python conversions (`bool`, `float`, `int`, `.item()`, `.tolist()`) raise, naming the
+    line; under `mg.compile` they return the example's value and record a guard instead."""
 
     __slots__ = ("var", "tracer", "example")
 
+    def _value(self, kind: str, what: str, convert):
+        if not self.tracer.guarded:
+            raise _escape(what)
+        value = convert(self.example)
+        self.tracer.guards.append((self.var.index, kind, value, user_line()))
+        return value
+
     def __bool__(self):
-        raise _escape("bool(), as in `if x > 0:`")
+        return self._value("bool", "bool(), as in `if x > 0:`", bool)
 
     def __float__(self):
-        raise _escape("float()")
+        return self._value("float", "float()", float)
 
     def __int__(self):
-        raise _escape("int()")
+        return self._value("int", "int()", int)
 
     def __index__(self):
-        raise _escape("use as an index")
+        return self._value("int", "use as an index", lambda a: a.__index__())
 
     def item(self):
-        raise _escape(".item()")
+        return self._value("item", ".item()", lambda a: a.item())
 
     def tolist(self):
-        raise _escape(".tolist()")
+        return self._value("tolist", ".tolist()", lambda a: a.tolist())
 
     def numpy(self):
         raise _escape(".numpy()")
@@ -87,11 +102,14 @@ STACK = _Stack()
 class Tracer:
     """Collects the instructions of one program while a function runs on its symbols."""
 
-    def __init__(self) -> None:
+    def __init__(self, guarded: bool = False) -> None:
+        self.guarded = guarded  # Python conversions of symbols record guards (mg.compile)
+        self.guards: list[tuple] = []  # (var index, conversion, value seen, source line)
         self.vars: list[Var] = []
         self.instructions: list[Instruction] = []
         self.constants: list[Var] = []
         self._constants: dict[int, Var] = {}  # by id of the constant object
+        self.symbols: dict[int, Traced] = {}  # by var index
 
     def __enter__(self) -> Tracer:
         STACK.tracers.append(self)
@@ -116,6 +134,7 @@ class Tracer:
         blank = np.broadcast_to(np.zeros((), example.dtype), example.shape).view(Abstract)
         t._init(blank, False, None)
         t.var, t.tracer, t.example = var, self, example
+        self.symbols[var.index] = t
         return t
 
     def constant(self, value) -> Var:
@@ -163,9 +182,11 @@ class Tracer:
         for k, ins in enumerate(self.instructions):
             ins.out.name = f"v{k}"
         examples = [x.example for x in inputs]
-        return Program(
+        program = Program(
             [x.var for x in inputs], outputs, self.instructions, self.constants, single, examples
         )
+        program.guards = self.guards
+        return program
 
 
 def current() -> Tracer | None:
@@ -181,6 +202,17 @@ def trace_apply(op, xs):
     return tracer.apply(op, xs)
 
 
+def has_symbols(tree) -> bool:
+    """Whether a pytree of arguments holds a symbol of a program being traced."""
+    from minigrad import pytree
+
+    try:
+        leaves, _ = pytree.flatten(tree, "trace")
+    except (TypeError, ValueError):
+        return False
+    return any(type(x) is Traced for x in leaves)
+
+
 def user_line() -> str:
     """`file:line` of the innermost caller outside the minigrad package."""
     frame = sys._getframe(1)
@@ -191,7 +223,7 @@ def user_line() -> str:
     return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
 
 
-def make_program(f):
+def make_program(f, *, guards: bool = False):
     """`make_program(f)(*examples)`: trace `f` once on symbols shaped like `examples` (arrays,
     tensors or numbers) and return its static `Program`.
 
@@ -210,13 +242,25 @@ def make_program(f):
 
     def traced(*examples) -> Program:
         names = _input_names(f, len(examples))
-        tracer = Tracer()
+        trees = [pytree.flatten(e, "make_program") for e in examples]
+        tracer = Tracer(guards)
         with tracer:
-            xs = [tracer.input(_example(e, n), n) for e, n in zip(examples, names, strict=True)]
-            out = f(*xs)
-        single = not isinstance(out, tuple | list)
-        outs = [out] if single else list(out)
-        return tracer.program(xs, [output(tracer, o, k) for k, o in enumerate(outs)], single)
+            xs, args = [], []
+            for (leaves, tree), root in zip(trees, names, strict=True):
+                paths = tree.paths()
+                symbols = [
+                    tracer.input(_example(e, root + path), root + path)
+                    for e, path in zip(leaves, paths, strict=True)
+                ]
+                xs.extend(symbols)
+                args.append(tree.unflatten(symbols))
+            out = f(*args)
+        outs, out_tree = pytree.flatten(out, "make_program")
+        program = tracer.program(xs, [output(tracer, o, k) for k, o in enumerate(outs)], True)
+        program.in_trees = [tree for _, tree in trees]
+        program.out_tree = out_tree
+        program.single = out_tree.kind is None
+        return program
 
     return traced
 
