@@ -96,3 +96,11 @@ def test_jacobians_benchmark_runs():
         for n in ("10", "100"):
             assert _matches(_cells(out, name, n), TIME, TIME, RATIO), out
     assert "n = 1000" not in out  # --quick skips n = 1000
+
+
+def test_compiled_benchmark_runs():
+    out = _run("bench_compiled.py", "--quick")
+    assert "check: the compiled step gives NumPy's loss and update" in out
+    assert "check: the compiled, eager and NumPy chain gradients agree" in out
+    cells = _cells(out, "train step, MLP 784-30x4-10, batch 10")
+    assert _matches(cells, TIME, TIME, TIME, RATIO, RATIO, r"\d+\.\d ms")

@@ -41,13 +41,12 @@ def compile(fn):  # noqa: A001 (the name users know from torch.compile and JAX's
 
     @functools.wraps(fn)
     def compiled(*args):
-        leaves, tree = pytree.flatten(args, "compile")
-        arrays = [x.data if isinstance(x, Tensor) else x for x in leaves]
-        key = (tree, *(_shape_and_dtype(a) for a in arrays))
+        arrays: list = []
+        key = _key(args, arrays)
         known = programs.setdefault(key, [])
         for program in known:
             try:  # (the signature matched: the inputs have the trace's shapes and dtypes)
-                return program.finish(run(program, [np.asarray(a) for a in arrays]))
+                return run(program, [np.asarray(a) for a in arrays])
             except GuardFailed:
                 continue
         if len(known) >= MAX_TRACES:
@@ -63,6 +62,29 @@ def compile(fn):  # noqa: A001 (the name users know from torch.compile and JAX's
 
     compiled.programs = programs  # (by signature: what was traced, for inspection)
     return compiled
+
+
+def _key(tree, arrays: list):
+    """The signature of `tree` (nesting, shapes, dtypes), collecting its leaves' arrays into
+    `arrays` in pytree order: one pass, cheaper than flattening into a TreeDef and hashing it
+    on every call. Containers other than tuples, lists and dicts go through `pytree`."""
+    kind = type(tree)
+    if kind is tuple or kind is list:
+        return (kind, *(_key(t, arrays) for t in tree))
+    if kind is dict:
+        keys = sorted(tree) if all(type(k) is str for k in tree) else pytree._sorted_keys(tree)
+        return (dict, *((k, _key(tree[k], arrays)) for k in keys))
+    if kind is np.ndarray:
+        arrays.append(tree)
+        return tree.shape, tree.dtype
+    if isinstance(tree, Tensor):
+        arrays.append(tree.data)
+        return tree.data.shape, tree.data.dtype
+    if pytree.is_leaf(tree):
+        arrays.append(tree)
+        return _shape_and_dtype(tree)
+    leaves, treedef = pytree.flatten(tree, "compile")
+    return (treedef, *(_key(x, arrays) for x in leaves))
 
 
 def _shape_and_dtype(a) -> tuple:

@@ -130,13 +130,7 @@ class Program:
                 f"({', '.join(v.name for v in self.inputs)}), got {len(arrays)}"
             )
         checked = [_checked_input(v, a) for v, a in zip(self.inputs, arrays, strict=True)]
-        return self.finish(run(self, checked))
-
-    def finish(self, outs: list):
-        """The outputs nested as the traced function returned them."""
-        if self.out_tree is not None:
-            return self.out_tree.unflatten(outs)
-        return outs[0] if self.single else tuple(outs)
+        return run(self, checked)
 
     def _leaves(self, args) -> list:
         from minigrad import pytree

@@ -22,7 +22,7 @@ class Replay:
 
     def __init__(self, program) -> None:
         names = {v.index: f"a{k}" for k, v in enumerate(program.inputs)}
-        scope: dict[str, object] = {"_check": _check}
+        scope: dict[str, object] = {"_check": _check, "_a": np.asarray}
         for k, c in enumerate(program.constants):
             names[c.index] = f"c{k}"
             scope[f"c{k}"] = c.value
@@ -37,10 +37,42 @@ class Replay:
             src.append(f"    v{k} = f{k}({', '.join(names[a.index] for a in ins.args)})")
             self.lines[len(src)] = k
             src.extend(_guard_lines(guards, ins.out.index, f"v{k}", scope))
-        src.append(f"    return [{', '.join(names[v.index] for v in program.outputs)}]")
+        outputs = iter([f"_a({names[v.index]})" for v in program.outputs])
+        src.append(f"    return {_nested(_result_tree(program), outputs, scope)}")
         self.filename = f"<minigrad program {next(_IDS)}>"
         exec(compile("\n".join(src), self.filename, "exec"), scope)  # noqa: S102 (our own source)
         self.function = scope["replay"]
+
+
+def _result_tree(program):
+    """How the outputs nest: the traced function's own structure, or a lone value, or a
+    tuple (programs derived from other programs)."""
+    if program.out_tree is not None:
+        return program.out_tree
+    from minigrad import pytree
+
+    n = len(program.outputs)
+    leaf = pytree.TreeDef(None)
+    return leaf if program.single else pytree.TreeDef(tuple, (), (leaf,) * n)
+
+
+def _nested(tree, leaves, scope: dict) -> str:
+    """A Python expression that builds `tree` (a pytree.TreeDef) from the `leaves` names."""
+    if tree.kind is None:
+        return next(leaves)
+    parts = [_nested(c, leaves, scope) for c in tree.children]
+    if tree.kind is tuple:
+        return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    if tree.kind is list:
+        return f"[{', '.join(parts)}]"
+    if tree.kind is type(None):
+        return "None"
+    key = f"t{len(scope)}"
+    if tree.kind is dict:
+        scope[key] = tree.keys
+        return "{" + ", ".join(f"{key}[{k}]: {p}" for k, p in enumerate(parts)) + "}"
+    scope[key] = tree.kind  # a namedtuple class
+    return f"{key}({', '.join(parts)})"
 
 
 def replay_of(program) -> Replay:
@@ -51,7 +83,8 @@ def replay_of(program) -> Replay:
 
 
 def run(program, arrays) -> list:
-    """The program's outputs for input arrays (already checked against its signature)."""
+    """The program's outputs for input arrays (already checked against its signature), nested
+    as the traced function returned them."""
     replay = replay_of(program)
     try:
         outs = replay.function(*arrays)
@@ -66,7 +99,7 @@ def run(program, arrays) -> list:
         ins = program.instructions[k]
         where = f" (created at {ins.where})" if ins.where else ""
         raise restated(err, f"program: {ins.text()}{where}: {err}") from None
-    return [np.asarray(o) for o in outs]
+    return outs
 
 
 def _failing_instruction(replay: Replay, err: Exception) -> int | None:
