@@ -61,6 +61,9 @@ class Primitive:
     #: `batched_jvp(self, xp, i, dx, ans, *xs)` for `dx` of shape (batch, *x.shape), and the
     #: rest are called once per tangent (autodiff/forward.py, `batched_rule`).
     broadcasts = False
+    #: The NumPy ufunc the forward is (np.add for add): a replayed program may then write the
+    #: result into a dead input's buffer (minigrad/program/run.py).
+    ufunc = None
 
     registry: list[type[Primitive]] = []
 

@@ -13,6 +13,7 @@ class Add(Primitive):
 
     __slots__ = ()
     name = "add"
+    ufunc = np.add
     broadcasts = True
     linear = True
 
@@ -35,6 +36,7 @@ class Subtract(Primitive):
 
     __slots__ = ()
     name = "subtract"
+    ufunc = np.subtract
     broadcasts = True
     linear = True
 
@@ -53,6 +55,7 @@ class Negative(Primitive):
 
     __slots__ = ()
     name = "negative"
+    ufunc = np.negative
     broadcasts = True
     linear = True
 
@@ -71,6 +74,7 @@ class Multiply(Primitive):
 
     __slots__ = ()
     name = "multiply"
+    ufunc = np.multiply
     broadcasts = True
     saves = {0: "y", 1: "x"}
 
@@ -89,6 +93,7 @@ class Divide(Primitive):
 
     __slots__ = ()
     name = "divide"
+    ufunc = np.divide
     broadcasts = True
     saves = {0: "y", 1: "y ans"}
 
@@ -140,6 +145,7 @@ class Exp(Primitive):
 
     __slots__ = ()
     name = "exp"
+    ufunc = np.exp
     broadcasts = True
     saves = "ans"
 
@@ -158,6 +164,7 @@ class Log(Primitive):
 
     __slots__ = ()
     name = "log"
+    ufunc = np.log
     broadcasts = True
     saves = "x"
 
@@ -179,6 +186,7 @@ class Log1p(Primitive):
 
     __slots__ = ()
     name = "log1p"
+    ufunc = np.log1p
     broadcasts = True
     saves = "x"
 
@@ -197,6 +205,7 @@ class Sin(Primitive):
 
     __slots__ = ()
     name = "sin"
+    ufunc = np.sin
     broadcasts = True
     saves = "x"
 
@@ -215,6 +224,7 @@ class Cos(Primitive):
 
     __slots__ = ()
     name = "cos"
+    ufunc = np.cos
     broadcasts = True
     saves = "x"
 
@@ -233,6 +243,7 @@ class Tanh(Primitive):
 
     __slots__ = ()
     name = "tanh"
+    ufunc = np.tanh
     broadcasts = True
     saves = "ans"
 
@@ -279,6 +290,7 @@ class Abs(Primitive):
 
     __slots__ = ()
     name = "abs"
+    ufunc = np.abs
     broadcasts = True
     saves = "x"
 
