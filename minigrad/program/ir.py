@@ -19,18 +19,27 @@ from minigrad.validate import shown
 
 
 class Var:
-    """A value of the program: an input, a constant, or what one instruction computes."""
+    """A value of the program: an input, a constant, or what one instruction computes.
 
-    __slots__ = ("index", "shape", "dtype", "name", "value")
+    A constant is *fixed* (a number, or an array the program owns: copied when traced) or
+    *borrowed*: a tensor from outside the traced function, whose data a replay reads when it
+    runs (so a parameter that an optimiser updates in place is seen updated). Rewrites rely on
+    fixed values only; a borrowed one is as opaque to them as an input."""
 
-    def __init__(self, index: int, shape, dtype, name: str | None = None, value=None) -> None:
+    __slots__ = ("index", "shape", "dtype", "name", "value", "borrowed")
+
+    def __init__(
+        self, index: int, shape, dtype, name: str | None = None, value=None, borrowed=False
+    ) -> None:
         self.index, self.shape, self.dtype = index, tuple(shape), np.dtype(dtype)
         self.name = name or f"v{index}"
-        self.value = value  # set for constants only
+        self.value = value  # set for constants only (the Tensor itself when borrowed)
+        self.borrowed = borrowed
 
     @property
     def is_constant(self) -> bool:
-        return self.value is not None
+        """Whether the value is fixed (known when the program is rewritten)."""
+        return self.value is not None and not self.borrowed
 
     def type_text(self) -> str:
         return f"{self.dtype}[{','.join(str(n) for n in self.shape)}]"
@@ -110,7 +119,7 @@ class Program:
         ins = ", ".join(f"{v.name}: {v.type_text()}" for v in self.inputs)
         outs = ", ".join(v.type_text() for v in self.outputs)
         lines = [f"program({ins}) -> {outs if self.single else '(' + outs + ')'}"]
-        lines += [f"  {c.name} = {_constant_text(c.value)}" for c in self.constants if _big(c)]
+        lines += [f"  {c.name} = {_constant_text(c)}" for c in self.constants if _big(c)]
         lines += [f"  {i.text()}" for i in self.instructions]
         lines.append("  return " + ", ".join(_operand(v) for v in self.outputs))
         return "\n".join(lines)
@@ -165,7 +174,7 @@ def _checked_input(v: Var, a) -> np.ndarray:
 
 
 def _big(c: Var) -> bool:
-    return not _inline(c.value)
+    return c.borrowed or not _inline(c.value)
 
 
 def _inline(value) -> bool:
@@ -174,11 +183,17 @@ def _inline(value) -> bool:
 
 def _operand(a) -> str:
     if isinstance(a, Var):
-        return _constant_text(a.value) if a.is_constant and _inline(a.value) else a.name
-    return _constant_text(a)
+        return _value_text(a.value) if a.is_constant and _inline(a.value) else a.name
+    return _value_text(a)
 
 
-def _constant_text(value) -> str:
+def _constant_text(c: Var) -> str:
+    if c.borrowed:
+        return f"tensor {c.type_text()} (borrowed: its data is read when the program runs)"
+    return _value_text(c.value)
+
+
+def _value_text(value) -> str:
     if isinstance(value, float | np.floating):
         text = f"{value:.6g}"
         return text if any(c in text for c in ".ein") else text + ".0"

@@ -25,7 +25,7 @@ class Replay:
         names = {v.index: f"a{k}" for k, v in enumerate(program.inputs)}
         scope: dict[str, object] = {"_check": _check, "_a": np.asarray}
         for k, c in enumerate(program.constants):
-            names[c.index] = f"c{k}"
+            names[c.index] = f"c{k}.data" if c.borrowed else f"c{k}"  # (borrowed: read now)
             scope[f"c{k}"] = c.value
         guards = _guards(program.guards)
         src = [f"def replay({', '.join(names[v.index] for v in program.inputs)}):"]

@@ -20,7 +20,7 @@ import numpy as np
 from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
 from minigrad.program.ir import Instruction, Program, Var
-from minigrad.tensor import Tensor
+from minigrad.tensor import _SEQUENCE, Tensor
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -103,12 +103,13 @@ class Tracer:
     """Collects the instructions of one program while a function runs on its symbols."""
 
     def __init__(self, guarded: bool = False) -> None:
+        self.start = next(_SEQUENCE)  # tensors numbered below it were made before the trace
         self.guarded = guarded  # Python conversions of symbols record guards (mg.compile)
         self.guards: list[tuple] = []  # (var index, conversion, value seen, source line)
         self.vars: list[Var] = []
         self.instructions: list[Instruction] = []
         self.constants: list[Var] = []
-        self._constants: dict[int, Var] = {}  # by id of the constant object
+        self._constants: dict[int, tuple] = {}  # id of a constant object -> (it, its Var)
         self.symbols: dict[int, Traced] = {}  # by var index
 
     def __enter__(self) -> Tracer:
@@ -121,8 +122,8 @@ class Tracer:
         if not STACK.tracers:
             TRACING.discard(threading.get_ident())
 
-    def var(self, shape, dtype, name: str | None = None, value=None) -> Var:
-        v = Var(len(self.vars), shape, dtype, name, value)
+    def var(self, shape, dtype, name: str | None = None, value=None, borrowed=False) -> Var:
+        v = Var(len(self.vars), shape, dtype, name, value, borrowed)
         self.vars.append(v)
         return v
 
@@ -138,15 +139,30 @@ class Tracer:
         return t
 
     def constant(self, value) -> Var:
-        """A constant operand: a Python number (kept weakly typed), an array or a tensor's data
-        (by reference)."""
+        """A constant operand: a Python number (kept weakly typed) or a NumPy array (copied:
+        the program owns it, as eager mode copies NumPy operands), or a tensor from outside
+        the function (borrowed: a replay reads its data then). Tensors made while tracing
+        (from constants only) are owned too."""
         known = self._constants.get(id(value))
-        if known is not None and known.value is value:
-            return known
-        array = np.asarray(value)
-        v = self.var(array.shape, array.dtype, f"c{len(self.constants)}", value)
+        if known is not None and known[0] is value:  # (the object itself is kept: ids stay)
+            return known[1]
+        borrowed = isinstance(value, Tensor) and value._seq < self.start
+        if isinstance(value, Tensor) and not borrowed:
+            held = value.data
+        elif isinstance(value, np.ndarray):
+            held = value.copy()
+        else:
+            held = value
+        array = np.asarray(value.data if borrowed else held)
+        v = self.var(
+            array.shape,
+            array.dtype,
+            f"c{len(self.constants)}",
+            value if borrowed else held,
+            borrowed,
+        )
         self.constants.append(v)
-        self._constants[id(value)] = v
+        self._constants[id(value)] = (value, v)
         return v
 
     def operand(self, x) -> tuple[Var, object]:
@@ -158,8 +174,7 @@ class Tracer:
                     "pass it in as an input of this one"
                 )
             return x.var, x.example
-        value = x.data if isinstance(x, Tensor) else x
-        return self.constant(value), value
+        return self.constant(x), x.data if isinstance(x, Tensor) else x
 
     def apply(self, op, xs) -> Traced:
         """Record `op(*xs)` as an instruction and return the symbol of its result."""
@@ -279,7 +294,7 @@ def output(tracer: Tracer, o, k: int) -> Var:
     if type(o) is Traced:
         return o.var
     if isinstance(o, Tensor | np.ndarray | int | float):
-        return tracer.constant(o.data if isinstance(o, Tensor) else o)
+        return tracer.constant(o)
     raise TypeError(
         f"make_program: the function must return tensors (or a tuple of them), got "
         f"{type(o).__name__} as output {k}"
