@@ -54,6 +54,12 @@ def draw(
     >>> "grad 3" in dot.source and "multiply(·, 3)" in dot.source
     True
     """
+    from minigrad.program.ir import Program
+
+    if len(outputs) == 1 and isinstance(outputs[0], Program):  # a static program
+        from minigrad.viz.program import draw_program
+
+        return draw_program(outputs[0], title=title, rankdir=rankdir or "LR")
     choice(view, ("forward", "backward", "tangent"), "draw", "view")
     graph = collect(outputs, model)
     if view == "backward":
