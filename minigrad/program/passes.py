@@ -3,10 +3,11 @@ walk over the instructions (linear time), never changing the program it is given
 runs them to a fixed point. Every change removes at least one instruction, so that ends.
 
 What they may assume: instructions are pure (built-in primitives and NumPy functions; custom
-ops are neither merged nor folded, but dead ones are dropped), and constants are taken at their
-values when the pass runs (a snapshot, as jax.jit takes closed-over arrays), although a traced
-program reads its constant arrays by reference: pass an array that changes (a parameter) as an
-input. Which passes keep values bit for bit, NaN and inf included:
+ops are neither merged nor folded, but dead ones are dropped), and a fixed constant keeps its
+value (numbers, and NumPy arrays, which a trace copies); a borrowed tensor, which a replay reads
+when it runs, is opaque to them (`Var.is_constant` is false for it). `like_terms` lives in its
+own module, the walk they share in `rewrite.py`. Which passes keep values bit for bit, NaN and
+inf included:
 
 - `dead_code`, `common_subexpressions`, `fold_constants`, `noop_shapes`: exactly (a merged
   `add(y, x)` and `add(x, y)` may pick another NaN's payload).
@@ -19,8 +20,6 @@ input. Which passes keep values bit for bit, NaN and inf included:
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -30,98 +29,10 @@ from minigrad.logic import Undifferentiated
 from minigrad.ops.elementwise import Add, AsType, Divide, Multiply, Negative, Power, Subtract
 from minigrad.ops.shape import BroadcastTo, Reshape, Transpose
 from minigrad.program.ir import Instruction, Program, Var, _operand
+from minigrad.program.like_terms import like_terms
+from minigrad.program.rewrite import Rewrite, guarded_values, line, needed_values
 
 MAX_ROUNDS = 10  # of the whole pipeline in `simplify`
-
-
-class _Rewrite:
-    """A program being rewritten in one walk: the instructions kept (arguments renamed),
-    what replaces the others, new constants; `result()` numbers the values v0, v1, ..."""
-
-    def __init__(self, program: Program) -> None:
-        self.program = program
-        self.kept: list[Instruction] = []
-        self.replaced: dict[Var, Var] = {}
-        self.made: dict[Var, tuple] = {}  # out -> (op, args) of what is kept or emitted
-        self.new_constants: list[Var] = []
-        self.names = {c.name for c in program.constants}
-        indices = [v.index for v in (*program.inputs, *program.constants)]
-        indices += [ins.out.index for ins in program.instructions]
-        self.fresh = 1 + max(indices, default=-1)
-
-    def args(self, ins: Instruction) -> tuple:
-        return tuple(self.replaced.get(a, a) for a in ins.args)
-
-    def keep(self, ins: Instruction, args: tuple) -> None:
-        self.kept.append(Instruction(ins.op, args, ins.out, ins.where))
-        self.made[ins.out] = (ins.op, args)
-
-    def replace(self, ins: Instruction, var: Var) -> None:
-        self.replaced[ins.out] = var
-
-    def emit(self, op, args: tuple, like: Var, where: str | None) -> Var:
-        out = self._var(like.shape, like.dtype)
-        self.kept.append(Instruction(op, args, out, where))
-        self.made[out] = (op, args)
-        return out
-
-    def constant(self, value) -> Var:
-        """A new constant, named c<k> after the program's constants."""
-        k = len(self.names)
-        while f"c{k}" in self.names:
-            k += 1
-        self.names.add(f"c{k}")
-        array = np.asarray(value)
-        var = self._var(array.shape, array.dtype, f"c{k}", value)
-        self.new_constants.append(var)
-        return var
-
-    def _var(self, shape, dtype, name=None, value=None) -> Var:
-        self.fresh += 1
-        return Var(self.fresh - 1, shape, dtype, name or "t", value)
-
-    def result(self) -> Program:
-        p = self.program
-        outputs = [self.replaced.get(v, v) for v in p.outputs]
-        used = {a for ins in self.kept for a in ins.args} | set(outputs)
-        constants = [c for c in (*p.constants, *self.new_constants) if c in used]
-        start = 1 + max((v.index for v in (*p.inputs, *constants)), default=-1)
-        renamed: dict[Var, Var] = {}
-        instructions = []
-        for k, ins in enumerate(self.kept):
-            out = renamed[ins.out] = Var(start + k, ins.out.shape, ins.out.dtype, f"v{k}")
-            args = tuple(renamed.get(a, a) for a in ins.args)
-            instructions.append(Instruction(ins.op, args, out, ins.where))
-        new = dataclasses.replace(
-            p,
-            inputs=list(p.inputs),
-            outputs=[renamed.get(v, v) for v in outputs],
-            instructions=instructions,
-            constants=constants,
-        )
-        guards = getattr(p, "guards", None)
-        if guards is not None:  # (var index, conversion, value, line) of mg.compile
-            by_index = {v.index: v for v in (*p.inputs, *p.constants)}
-            by_index.update((ins.out.index, ins.out) for ins in p.instructions)
-            new.guards = [(self._final(by_index.get(i), renamed, i), *rest) for i, *rest in guards]
-        return new
-
-    def _final(self, var: Var | None, renamed: dict, index: int) -> int:
-        if var is None:
-            return index
-        var = self.replaced.get(var, var)
-        return renamed.get(var, var).index
-
-
-def _line(ins: Instruction) -> str:
-    """`v3 = sum(v2)`: an instruction as a report names it."""
-    return f"{ins.out.name} = {ins.op.name}({', '.join(_operand(a) for a in ins.args)})"
-
-
-def _guarded(program: Program) -> set[Var]:
-    """The values mg.compile checks when a program runs (they must stay instructions)."""
-    indices = {g[0] for g in getattr(program, "guards", None) or ()}
-    return {ins.out for ins in program.instructions if ins.out.index in indices}
 
 
 def _pure(op) -> bool:
@@ -140,30 +51,21 @@ def _constant_equal(v: Var, number: float) -> bool:
 # -- dead code, common subexpressions, constants -----------------------------------------------
 def dead_code(program: Program) -> tuple[Program, list[str]]:
     """Drop the instructions whose results no output (and no guard of mg.compile) needs."""
-    needed = _needed(program, set(program.outputs) | _guarded(program))
-    rewrite, changes = _Rewrite(program), []
+    needed = needed_values(program, set(program.outputs) | guarded_values(program))
+    rewrite, changes = Rewrite(program), []
     for ins in program.instructions:
         if ins.out in needed:
             rewrite.keep(ins, ins.args)
         else:
-            changes.append(f"dce: removed {_line(ins)}")
+            changes.append(f"dce: removed {line(ins)}")
     return rewrite.result(), changes
-
-
-def _needed(program: Program, values: set[Var]) -> set[Var]:
-    """`values` and every value they are computed from."""
-    needed = set(values)
-    for ins in reversed(program.instructions):
-        if ins.out in needed:
-            needed.update(ins.args)
-    return needed
 
 
 def common_subexpressions(program: Program) -> tuple[Program, list[str]]:
     """The same pure op (class and parameters; for NumPy functions the same function) on the
     same arguments computes the same value: later copies reuse the first (value numbering).
     Equal small constants count as the same argument; add and multiply commute."""
-    rewrite, changes = _Rewrite(program), []
+    rewrite, changes = Rewrite(program), []
     seen: dict[tuple, list[Instruction]] = {}
     for ins in program.instructions:
         args = rewrite.args(ins)
@@ -180,7 +82,7 @@ def common_subexpressions(program: Program) -> tuple[Program, list[str]]:
             rewrite.keep(ins, args)
         else:
             rewrite.replace(ins, first.out)
-            changes.append(f"cse: {_line(ins)} is {first.out.name}")
+            changes.append(f"cse: {line(ins)} is {first.out.name}")
     return rewrite.result(), changes
 
 
@@ -226,7 +128,7 @@ def fold_constants(program: Program) -> tuple[Program, list[str]]:
     weakly typed inside the forward). Everything is folded, large arrays too (a broadcast then
     stays a view); NumPy's warnings (log(0)) are silenced, as they would come now, not when the
     program runs."""
-    rewrite, changes = _Rewrite(program), []
+    rewrite, changes = Rewrite(program), []
     for ins in program.instructions:
         args = rewrite.args(ins)
         value = None
@@ -242,7 +144,7 @@ def fold_constants(program: Program) -> tuple[Program, list[str]]:
         c = rewrite.constant(value)
         rewrite.replace(ins, c)
         shown = _operand(c) if c.name != _operand(c) else f"{c.type_text()} array"
-        changes.append(f"fold: {_line(ins)} -> {c.name} = {shown}")
+        changes.append(f"fold: {line(ins)} -> {c.name} = {shown}")
     return rewrite.result(), changes
 
 
@@ -251,7 +153,7 @@ def identities(program: Program) -> tuple[Program, list[str]]:
     """x*1, 1*x, x+0, 0+x, x-0, x/1, x**1 and --x are x, where the constant is exactly 1 or 0
     (any array of them) and the result has x's shape and dtype (else the op also broadcasts
     or casts and stays)."""
-    rewrite, changes = _Rewrite(program), []
+    rewrite, changes = Rewrite(program), []
     for ins in program.instructions:
         args = rewrite.args(ins)
         x = _identity(ins.op, args, rewrite.made)
@@ -259,7 +161,7 @@ def identities(program: Program) -> tuple[Program, list[str]]:
             rewrite.keep(ins, args)
             continue
         rewrite.replace(ins, x)
-        changes.append(f"identities: {_line(ins)} -> {_operand(x)}")
+        changes.append(f"identities: {line(ins)} -> {_operand(x)}")
     return rewrite.result(), changes
 
 
@@ -283,12 +185,12 @@ def _identity(op, args: tuple, made: dict) -> Var | None:
 def noop_shapes(program: Program) -> tuple[Program, list[str]]:
     """reshape and broadcast_to to the input's own shape, transpose with axes in order,
     astype to the input's own dtype: the input itself."""
-    rewrite, changes = _Rewrite(program), []
+    rewrite, changes = Rewrite(program), []
     for ins in program.instructions:
         args = rewrite.args(ins)
         if _noop(ins, args[0] if len(args) == 1 else None):
             rewrite.replace(ins, args[0])
-            changes.append(f"noop_shapes: {_line(ins)} -> {_operand(args[0])}")
+            changes.append(f"noop_shapes: {line(ins)} -> {_operand(args[0])}")
         else:
             rewrite.keep(ins, args)
     return rewrite.result(), changes
@@ -300,156 +202,6 @@ def _noop(ins: Instruction, x: Var | None) -> bool:
     if isinstance(ins.op, Transpose):
         return tuple(ins.op.axes) == tuple(range(len(x.shape)))
     return isinstance(ins.op, Reshape | BroadcastTo | AsType)
-
-
-# -- like terms --------------------------------------------------------------------------------
-def like_terms(program: Program) -> tuple[Program, list[str]]:
-    """Sums of scaled copies of values, written with add, subtract, negative, and multiplication
-    and division by a scalar constant over one float shape and dtype, are collected into one
-    coefficient per value and one constant: 3x - x + 2x + 1 -> multiply(x, 4.0), add(., 1.0).
-    A tree of such instructions (each inner one used once) is rewritten only when that takes
-    fewer instructions. Reassociation changes rounding: the values agree to rounding (see the
-    module's docstring)."""
-    members = _linear_members(program)
-    absorbed = _absorbed(program, members)
-    plans: dict[Var, tuple] = {}
-    for ins in program.instructions:
-        if ins.out in members and ins.out not in absorbed:
-            terms, constant, inside = _collect(ins, members, absorbed)
-            cost = _cost(terms, constant)
-            if len(inside) > cost:
-                plans[ins.out] = (terms, constant, inside, cost)
-    dropped = {v for plan in plans.values() for v in plan[2]}
-    rewrite, changes = _Rewrite(program), []
-    for ins in program.instructions:
-        if ins.out in plans:
-            terms, constant, inside, cost = plans[ins.out]
-            terms = [(rewrite.replaced.get(v, v), c) for v, c in terms]
-            rewrite.replace(ins, _emit(rewrite, terms, constant, ins))
-            formula = _formula(terms, constant)
-            changes.append(
-                f"like_terms: {_line(ins)} is {formula} ({len(inside)} instructions -> {cost})"
-            )
-        elif ins.out not in dropped:
-            rewrite.keep(ins, rewrite.args(ins))
-    return rewrite.result(), changes
-
-
-def _scalar(v: Var) -> float | None:
-    """A finite real scalar constant's value as a Python float, else None."""
-    if not v.is_constant:
-        return None
-    array = np.asarray(v.value)
-    if array.size != 1 or array.dtype.kind not in "iuf" or not np.isfinite(array).all():
-        return None
-    return float(array.reshape(()))
-
-
-def _linear_members(program: Program) -> dict[Var, Instruction]:
-    """Instructions of add, subtract, negative, multiply and divide by a scalar, whose values
-    (not constants) have the float result's shape and dtype; not those a value that mg.compile
-    guards is computed from (other rounding would fail the guard's exact comparison)."""
-    guarded, members = _needed(program, _guarded(program)), {}
-    for ins in program.instructions:
-        kind, out = type(ins.op), ins.out
-        if kind not in (Add, Subtract, Negative, Multiply, Divide) or out.dtype.kind != "f":
-            continue
-        values = [a for a in ins.args if not a.is_constant]
-        if any(v.shape != out.shape or v.dtype != out.dtype for v in values):
-            continue
-        if any(_scalar(a) is None for a in ins.args if a.is_constant) or not values:
-            continue
-        if (kind in (Multiply, Divide) and len(values) != 1) or out in guarded:
-            continue
-        if kind is Divide and (ins.args[0] is not values[0] or _scalar(ins.args[1]) == 0):
-            continue  # only x / c with c != 0
-        members[out] = ins
-    return members
-
-
-def _absorbed(program: Program, members: dict) -> set[Var]:
-    """Members used exactly once, by another member, and not an output: part of its tree."""
-    uses: dict[Var, int] = {}
-    member_uses: dict[Var, int] = {}
-    for v in program.outputs:
-        uses[v] = uses.get(v, 0) + 1
-    for ins in program.instructions:
-        for a in ins.args:
-            uses[a] = uses.get(a, 0) + 1
-            if ins.out in members:
-                member_uses[a] = member_uses.get(a, 0) + 1
-    return {v for v in members if uses.get(v) == 1 and member_uses.get(v) == 1}
-
-
-def _collect(root: Instruction, members: dict, absorbed: set) -> tuple:
-    """(terms [(value, coefficient)] in order of first appearance, constant, the tree's
-    instruction outputs) of the linear combination computed at `root`."""
-    coefficients: dict[Var, float] = {}
-    constant, inside = 0.0, []
-    stack = [(root.out, 1.0)]
-    while stack:
-        v, scale = stack.pop()
-        ins = members.get(v) if v is root.out or v in absorbed else None
-        if ins is None:
-            if v.is_constant:
-                constant += scale * _scalar(v)
-            else:
-                coefficients[v] = coefficients.get(v, 0.0) + scale
-            continue
-        inside.append(v)
-        kind, args = type(ins.op), ins.args
-        if kind is Add:
-            stack += [(args[1], scale), (args[0], scale)]
-        elif kind is Subtract:
-            stack += [(args[1], -scale), (args[0], scale)]
-        elif kind is Negative:
-            stack.append((args[0], -scale))
-        elif kind is Divide:  # by a scalar constant
-            stack.append((args[0], scale / _scalar(args[1])))
-        else:  # multiply by a scalar constant
-            x, c = (args[0], args[1]) if args[1].is_constant else (args[1], args[0])
-            stack.append((x, scale * _scalar(c)))
-    terms = sorted(coefficients.items(), key=lambda t: t[1] != 1.0)  # (stable) a plain x first
-    return terms, constant, inside
-
-
-def _cost(terms: list, constant: float) -> int:
-    """Instructions `_emit` takes; more than any tree (so never done) if a number overflowed."""
-    if not all(math.isfinite(c) for _, c in terms) or not math.isfinite(constant):
-        return 1 << 30
-    first = 0 if terms[0][1] == 1.0 else 1
-    rest = sum(1 if abs(c) == 1.0 else 2 for _, c in terms[1:])
-    return first + rest + (constant != 0.0)
-
-
-def _emit(rewrite: _Rewrite, terms: list, constant: float, root: Instruction) -> Var:
-    """Instructions computing sum(c * v) + constant; a zero coefficient stays (0 * inf is NaN)."""
-
-    def emit(op, *args) -> Var:
-        return rewrite.emit(op, args, root.out, root.where)
-
-    x, c = terms[0]
-    if c == 1.0:
-        acc = x
-    else:
-        acc = emit(Negative(), x) if c == -1.0 else emit(Multiply(), x, rewrite.constant(c))
-    for x, c in terms[1:]:
-        term = x if abs(c) == 1.0 else emit(Multiply(), x, rewrite.constant(abs(c)))
-        acc = emit(Add() if c > 0 else Subtract(), acc, term)
-    if constant != 0.0:
-        acc = emit(Add() if constant > 0 else Subtract(), acc, rewrite.constant(abs(constant)))
-    return acc
-
-
-def _formula(terms: list, constant: float) -> str:
-    """`4*x - y + 1`, as a report shows a linear combination."""
-    text = ""
-    for v, c in [*terms, (None, constant)] if constant else terms:
-        number = f"{abs(c):g}" if v is None else "" if abs(c) == 1.0 else f"{abs(c):g}*"
-        sign = "-" if c < 0 else "+" if text else ""
-        text += f" {sign} " if text else sign
-        text += number + (v.name if v is not None else "")
-    return text
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -492,7 +244,7 @@ def simplify(program: Program, passes: Iterable | None = None) -> Program:
 
 
 def _copy(program: Program) -> Program:
-    rewrite = _Rewrite(program)
+    rewrite = Rewrite(program)
     for ins in program.instructions:
         rewrite.keep(ins, ins.args)
     return rewrite.result()
