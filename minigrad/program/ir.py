@@ -82,6 +82,15 @@ class Program:
     out_tree: object | None = field(default=None, repr=False)
     # What a replay must find to be valid (mg.compile): (var index, conversion, value, line).
     guards: list = field(default_factory=list, repr=False)
+    # What `simplify` changed to make this program, one line per change.
+    report: list[str] = field(default_factory=list, repr=False)
+
+    def formula(self, output: int = 0, style: str = "text") -> str:
+        """A program of scalars as one formula, "text" (Python) or "latex"; shared values are
+        written out at every use (see `minigrad/program/expression.py`)."""
+        from minigrad.program.expression import formula
+
+        return formula(self, output, style)
 
     def grad(self, wrt=0, *, with_value: bool = False) -> Program:
         """The gradient program of a scalar program, derived from this one by applying each
