@@ -12,7 +12,7 @@ import numpy as np
 from minigrad import pytree
 from minigrad.autodiff.forward import Dual
 from minigrad.autodiff.graph import toposort
-from minigrad.autodiff.mode import enable_grad
+from minigrad.autodiff.mode import TRACING, enable_grad
 from minigrad.autodiff.reverse import backward
 from minigrad.dtypes import as_array
 from minigrad.functional import reshape, stack
@@ -61,11 +61,27 @@ def tensor_tree(f, tree, k: int, where: str) -> tuple[list[Tensor], pytree.TreeD
     return tensors, treedef
 
 
+def untraced(args, where: str) -> None:
+    """Refuse symbols of a program being traced: inside make_program and mg.compile only
+    grad and value_and_grad are derived symbolically (the other transforms would read values)."""
+    if not TRACING:
+        return
+    from minigrad.program.trace import has_symbols
+
+    if has_symbols(args):
+        raise NotImplementedError(
+            f"{where} inside make_program or mg.compile is not supported: only mg.grad and "
+            "mg.value_and_grad are derived inside a trace; trace the function itself and use "
+            "program.vjp() or program.jvp() on the program"
+        )
+
+
 def fresh_inputs(f, args, argnums, where: str):
     """Replace each leaf of the chosen arguments by a new tensor that requires grad: a new leaf
     for data, a new node (an alias) for a tensor that an outer level differentiates, a new dual
     for a dual. Each leaf gets its own, even when one array appears twice. Returns the new
     arguments, the new tensors in order, and each chosen argument's structure."""
+    untraced(args, where)
     args = list(args)
     xs, defs = [], []
     for k in argnums_for(argnums, len(args), where):

@@ -22,6 +22,7 @@ from minigrad.transforms_base import (
     release,
     tensor_outputs,
     tensor_tree,
+    untraced,
 )
 from minigrad.validate import integer
 
@@ -40,6 +41,7 @@ def jvp(f, primals, tangents):
     1.0
     """
     check_function(f, "jvp")
+    untraced(primals, "jvp")
     for what, value in (("primals", primals), ("tangents", tangents)):
         if not isinstance(value, tuple | list):
             raise TypeError(
@@ -121,6 +123,7 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0, *, chunk_size: int | None = No
     single = isinstance(argnums, int | np.integer)
 
     def jacobian_f(*args, **kwargs):
+        untraced(args, "jacfwd")
         args = list(args)
         chosen = []
         for k in argnums_for(argnums, len(args), "jacfwd"):

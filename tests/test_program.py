@@ -295,3 +295,21 @@ def test_a_replay_reuses_the_buffers_of_dead_intermediates():
 
     assert reusable_buffers(make_program(twice)(np.ones(100))) == {}
     assert reusable_buffers(make_program(mg.tanh)(np.ones(100))) == {}  # the input's memory
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: mg.jvp(mg.sin, (x,), (np.ones(2),))[1],
+        lambda x: mg.jacrev(mg.sin)(x),
+        lambda x: mg.jacfwd(mg.sin)(x),
+        lambda x: mg.vjp(mg.sin, x)[1](np.ones(2))[0],
+        lambda x: mg.hessian(lambda y: (y * y).sum())(x),
+    ],
+    ids=["jvp", "jacrev", "jacfwd", "vjp", "hessian"],
+)
+def test_transforms_other_than_grad_refuse_symbols_and_say_what_to_use(f):
+    with pytest.raises(
+        NotImplementedError, match="only mg.grad and mg.value_and_grad.*program.vjp"
+    ):
+        make_program(f)(np.ones(2))
