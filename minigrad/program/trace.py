@@ -245,10 +245,10 @@ def make_program(f, *, guards: bool = False):
     >>> import minigrad as mg, numpy as np
     >>> p = mg.make_program(lambda x: (x * x).sum())(np.ones(3))
     >>> print(p)
-    program(x0: float64[3]) -> float64[]
-      v1: float64[3] = multiply(x0, x0)
-      v2: float64[] = sum(v1)  axis=(0,) keepdims=False
-      return v2
+    program(x: float64[3]) -> float64[]
+      v0: float64[3] = multiply(x, x)
+      v1: float64[] = sum(v0)  axis=(0,) keepdims=False
+      return v1
     >>> float(p(np.array([1.0, 2.0, 3.0])))
     14.0
     """
