@@ -1,0 +1,428 @@
+"""Seed 004's figure 5.7 measured: derivatives by numerical, symbolic (static programs) and
+automatic differentiation with their costs, expression swell, the cost of compiling a training
+step, and the messages of a program's errors (demos/symbolic_vs_automatic.py)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import pytree
+from minigrad.lab.plots import pyplot
+from minigrad.numerical import central_jacobian
+from minigrad.program import formula, graph_size, tree_size
+
+
+def seconds_per_call(fn: Callable[[], object], repeat: int = 5, min_time: float = 0.02) -> float:
+    """The median over `repeat` runs of the mean time of one call of `fn`; each run loops it
+    for about `min_time` seconds (the number of calls is fixed by one timed warm-up call)."""
+    t0 = time.perf_counter()
+    fn()
+    number = max(1, math.ceil(min_time / max(time.perf_counter() - t0, 1e-9)))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
+
+
+def _floats(out) -> list[float]:
+    """The numbers of a derivative (a tuple of arrays or tensors, or one) as Python floats."""
+    items = out if isinstance(out, tuple | list) else (out,)
+    return [float(np.asarray(getattr(a, "data", a))) for a in items]
+
+
+def _leaves(tree) -> list[np.ndarray]:
+    return [np.asarray(getattr(a, "data", a)) for a in pytree.flatten(tree, "lab")[0]]
+
+
+# -- 1. one function, three ways -------------------------------------------------------------
+def symbolic_derivative(
+    f: Callable, args: Sequence[float], wrt: tuple[str, ...], repeat: int = 3
+) -> dict:
+    """Seed 004's symbolic differentiation, step by step, with the time of each (medians of
+    `repeat` runs): trace `f` once into a program, derive its gradient program for the inputs
+    `wrt`, simplify it, and generate the code of its first replay. The programs, the report
+    and the formulas come back as text; the gradient programs under "gradient" and
+    "simplified"."""
+    args = [np.float64(a) for a in args]
+    steps = ("trace", "derive", "simplify", "first_replay")
+    times: dict[str, list[float]] = {s: [] for s in steps}
+    for _ in range(repeat):
+        clock = [time.perf_counter()]
+        program = mg.make_program(f)(*args)
+        clock.append(time.perf_counter())
+        gradient = program.grad(wrt)
+        clock.append(time.perf_counter())
+        simplified = gradient.simplify()
+        clock.append(time.perf_counter())
+        simplified(*args)  # the first call writes the replay's Python code
+        clock.append(time.perf_counter())
+        for s, a, b in zip(steps, clock[:-1], clock[1:], strict=True):
+            times[s].append((b - a) * 1e3)
+    outputs = range(len(simplified.outputs))
+    return {
+        "gradient": gradient,
+        "simplified": simplified,
+        "texts": {
+            "program": str(program),
+            "gradient": str(gradient),
+            "simplified": str(simplified),
+        },
+        "instructions": {
+            "program": len(program),
+            "gradient": len(gradient),
+            "simplified": len(simplified),
+        },
+        "report": list(simplified.report),
+        "formulas": [formula(simplified, k) for k in outputs],
+        "formulas_unsimplified": [formula(gradient, k) for k in outputs],
+        "latex": [formula(simplified, k, style="latex") for k in outputs],
+        "compile_ms": {s: statistics.median(t) for s, t in times.items()},
+    }
+
+
+def three_ways(
+    f: Callable, point: dict[str, float], wrt: tuple[str, ...], sweep: np.ndarray, timing: tuple
+) -> dict:
+    """The gradient of `f` with respect to the inputs `wrt` (names of `point`'s keys, which
+    are f's arguments in order) numerically (central differences, minigrad.numerical),
+    symbolically (a simplified gradient program, replayed) and automatically (mg.grad,
+    reverse mode): at `point`, and with the first of `wrt` running through `sweep` (the rest
+    at `point`); their largest differences from automatic; and the time per derivative at
+    `point` (`timing` = (repeat, min_time) for `seconds_per_call`)."""
+    names = list(point)
+    positions = tuple(names.index(n) for n in wrt)
+    symbolic = symbolic_derivative(f, list(point.values()), wrt)
+    program, unsimplified = symbolic["simplified"], symbolic["gradient"]
+
+    def numerical(*xs):
+        def g(*vs):
+            full = list(xs)
+            for k, v in zip(positions, vs, strict=True):
+                full[k] = v
+            return f(*full)
+
+        return [float(j.item()) for j in central_jacobian(g, [xs[k] for k in positions])]
+
+    methods = {
+        "numerical": numerical,
+        "symbolic": lambda *xs: _floats(program(*xs)),
+        "automatic": lambda *xs: _floats(mg.grad(f, argnums=positions)(*xs)),
+        "symbolic_unsimplified": lambda *xs: _floats(unsimplified(*xs)),
+    }
+    base = [np.float64(v) for v in point.values()]
+    inputs = []
+    for value in sweep:
+        xs = list(base)
+        xs[positions[0]] = np.float64(value)
+        inputs.append(xs)
+    curves = {m: np.array([fn(*xs) for xs in inputs]) for m, fn in methods.items()}
+    at_point = {m: fn(*base) for m, fn in methods.items()}
+    worst = {
+        m: float(max(np.abs(curves[m] - curves["automatic"]).max(),
+                     np.abs(np.subtract(at_point[m], at_point["automatic"])).max()))
+        for m in methods if m != "automatic"
+    }  # fmt: skip
+    seconds = {
+        m: seconds_per_call(lambda fn=fn: fn(*base), *timing)
+        for m, fn in methods.items()
+        if m != "symbolic_unsimplified"
+    }
+    symbolic = {k: v for k, v in symbolic.items() if k not in ("gradient", "simplified")}
+    return {
+        "point": point,
+        "wrt": list(wrt),
+        "symbolic": symbolic,
+        "at_point": at_point,
+        "sweep": {"name": wrt[0], "values": list(map(float, sweep))}
+        | {m: curves[m].tolist() for m in methods},
+        "max_abs_difference": worst,
+        "seconds": seconds,
+    }
+
+
+def plot_three_ways(result: dict, path) -> Path:
+    """Left: how far numerical and symbolic derivatives are from automatic ones along the
+    sweep; right: the time per derivative, and the one-off cost of compiling the symbolic one."""
+    plt = pyplot()
+    s = result["sweep"]
+    x, auto = np.array(s["values"]), np.array(s["automatic"])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(1.2, 1))
+    floor = 1e-19  # where an exact 0 is drawn on the log scale
+    for k, name in enumerate(result["wrt"]):
+        for method, marker, color in (("numerical", "o", "C0"), ("symbolic", "s", "C2")):
+            diff = np.maximum(np.abs(np.array(s[method])[:, k] - auto[:, k]), floor)
+            style = "-" if k == 0 else ":"
+            label = f"{method}, d/d{name}"
+            ax1.semilogy(x, diff, style, marker=marker, ms=3, color=color, label=label)
+    ax1.axhline(floor, color="grey", lw=0.6)
+    ax1.text(x[0], floor * 3, "exactly 0 (symbolic = automatic, bit for bit)", fontsize=8)
+    ax1.set(
+        xlabel=f"{s['name']} (other inputs at the seed's point)",
+        ylabel="|derivative - automatic (mg.grad)|",
+        title="Agreement with reverse mode",
+        ylim=(floor / 10, 1e-6),
+    )
+    ax1.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 0.12), ncol=2)
+    ax1.grid(True, which="major", alpha=0.3)
+    compile_ms = sum(result["symbolic"]["compile_ms"].values())
+    labels = [
+        "numerical\n(central diff.)",
+        "symbolic\n(replay)",
+        "automatic\n(mg.grad)",
+        "symbolic\n(compile, once)",
+    ]
+    sec = result["seconds"]
+    values = [sec["numerical"] * 1e6, sec["symbolic"] * 1e6, sec["automatic"] * 1e6]
+    values.append(compile_ms * 1e3)
+    bars = ax2.bar(labels, values, color=["C0", "C2", "C1", "C7"])
+    ax2.bar_label(bars, [f"{v:.3g} us" for v in values], fontsize=8)
+    ax2.set_yscale("log")
+    ax2.set(ylabel="time (microseconds, log scale)", title="Cost of one gradient")
+    ax2.tick_params(axis="x", labelsize=8)
+    fig.suptitle("f(x; w, b) = sigmoid(w x + b): numerical, symbolic and automatic derivatives")
+    return _save(fig, path)
+
+
+def rewrite(f: Callable, example: float, checks: Sequence[float]) -> dict:
+    """A program of `f` before and after `simplify()`, the passes' report, its formula before
+    and after, and the largest difference of their values at `checks`."""
+    program = mg.make_program(f)(np.float64(example))
+    simplified = program.simplify()
+    diff = max(abs(float(program(c)) - float(simplified(c))) for c in checks)
+    return {
+        "before": str(program),
+        "after": str(simplified),
+        "report": list(simplified.report),
+        "instructions": [len(program), len(simplified)],
+        "formula_before": formula(program),
+        "formula_after": formula(simplified),
+        "max_abs_difference": diff,
+    }
+
+
+# -- expression swell ----------------------------------------------------------------------------
+def expression_swell(make_f: Callable[[int], Callable], depths: Sequence[int], x0: float) -> list:
+    """For each depth d, the program of `make_f(d)` and its gradient program (simplified and
+    not): the formula's tree size, the graph size, the number of instructions, the time to
+    trace and derive, and the largest difference of the derivatives from mg.grad at `x0`."""
+    x = np.float64(x0)
+    rows = []
+    for d in depths:
+        f = make_f(d)
+        t0 = time.perf_counter()
+        program = mg.make_program(f)(x)
+        gradient = program.grad()
+        t1 = time.perf_counter()
+        simplified = gradient.simplify()
+        t2 = time.perf_counter()
+        automatic = float(mg.grad(f)(x).data)
+        diff = max(abs(float(p(x)) - automatic) for p in (gradient, simplified))
+        rows.append(
+            {
+                "depth": d,
+                "primal_tree": tree_size(program),
+                "primal_graph": graph_size(program),
+                "tree": tree_size(gradient),
+                "graph": graph_size(gradient),
+                "instructions": len(gradient),
+                "tree_simplified": tree_size(simplified),
+                "graph_simplified": graph_size(simplified),
+                "instructions_simplified": len(simplified),
+                "trace_and_derive_ms": (t1 - t0) * 1e3,
+                "simplify_ms": (t2 - t1) * 1e3,
+                "max_abs_difference": diff,
+            }
+        )
+    return rows
+
+
+def plot_swell(rows: list[dict], path) -> Path:
+    """Tree size (the formula written out) and graph size (the program) against depth, on a
+    log scale, for the derivative (simplified and not) and the function itself."""
+    plt = pyplot()
+    d = [r["depth"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    series = [
+        ("tree", "derivative as a formula (tree_size)", "C3", "o-"),
+        ("tree_simplified", "derivative as a formula, simplified", "C3", "o--"),
+        ("graph", "derivative as a program (graph_size)", "C0", "s-"),
+        ("graph_simplified", "derivative as a program, simplified", "C0", "s--"),
+        ("primal_tree", "function as a formula", "grey", "^:"),
+        ("primal_graph", "function as a program", "grey", "v:"),
+    ]
+    for key, label, color, style in series:
+        ax.semilogy(d, [r[key] for r in rows], style, color=color, ms=5, label=label)
+    last = rows[-1]
+    ax.annotate(
+        f"{last['tree']:,}",
+        (last["depth"], last["tree"]),
+        fontsize=8,
+        textcoords="offset points",
+        xytext=(-30, 6),
+    )
+    ax.annotate(
+        f"{last['graph']}",
+        (last["depth"], last["graph"]),
+        fontsize=8,
+        textcoords="offset points",
+        xytext=(-8, 8),
+    )
+    steps = last["depth"] - rows[0]["depth"]
+    rate = (last["tree"] / rows[0]["tree"]) ** (1 / steps)
+    added = (last["graph"] - rows[0]["graph"]) / steps
+    middle = rows[len(rows) // 2]
+    ax.annotate(
+        f"x{rate:.1f} per iteration",
+        (middle["depth"], middle["tree"]),
+        fontsize=9,
+        color="C3",
+        textcoords="offset points",
+        xytext=(-95, 4),
+    )
+    ax.annotate(
+        f"+{added:g} nodes per iteration",
+        (middle["depth"], middle["graph"]),
+        fontsize=9,
+        color="C0",
+        textcoords="offset points",
+        xytext=(-10, 12),
+    )
+    ax.set(
+        xlabel="depth d: x -> 4x(1 - x) applied d times",
+        ylabel="nodes (log scale)",
+        title="Expression swell: the logistic map's derivative, tree vs graph",
+    )
+    ax.set_xticks(d)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+# -- compiling a training step -------------------------------------------------------------------
+def compile_cost(step: Callable, args: tuple, timing: tuple, compiles: int = 3) -> dict:
+    """What `mg.compile(step)` costs and saves: the first call (trace, derive, generate the
+    replay, run; the median of `compiles` fresh compilations, and its parts), later calls,
+    the eager call, the traced program called directly (`program(*args)` checks its arguments
+    on every call) and simplified; the steps needed before compiling pays off; and the largest
+    difference of the compiled results from the eager ones."""
+    first = []
+    for _ in range(compiles):
+        compiled = mg.compile(step)
+        t0 = time.perf_counter()
+        compiled(*args)
+        first.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    program = mg.make_program(step)(*args)
+    t1 = time.perf_counter()
+    program(*args)
+    t2 = time.perf_counter()
+    simplified = program.simplify()
+    t3 = time.perf_counter()
+    diff = max(
+        float(np.abs(a - b).max())
+        for out in (compiled(*args), simplified(*args))
+        for a, b in zip(_leaves(out), _leaves(step(*args)), strict=True)
+    )
+    later = seconds_per_call(lambda: compiled(*args), *timing)
+    eager = seconds_per_call(lambda: step(*args), *timing)
+    direct = seconds_per_call(lambda: program(*args), *timing)
+    replay_simplified = seconds_per_call(lambda: simplified(*args), *timing)
+    first_call = statistics.median(first)
+    saving = eager - later
+    return {
+        "first_call": first_call,
+        "trace_and_derive": t1 - t0,
+        "first_replay": t2 - t1,
+        "simplify": t3 - t2,
+        "later_call": later,
+        "eager_call": eager,
+        "program_call": direct,
+        "simplified_call": replay_simplified,
+        "instructions": len(program),
+        "instructions_simplified": len(simplified),
+        "break_even_steps": math.ceil((first_call - later) / saving) if saving > 0 else None,
+        "max_abs_difference": diff,
+    }
+
+
+def plot_compile(cost: dict, path, steps: int = 1000) -> Path:
+    """Left: the time of a first (compiling) call, a later call and an eager call; right: the
+    total time of n training steps both ways, and where compiling starts to pay off."""
+    plt = pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    labels = [
+        "first call\n(trace + derive\n+ generate)",
+        "later call\n(replay)",
+        "eager call\n(no compile)",
+    ]
+    values = [cost["first_call"] * 1e3, cost["later_call"] * 1e3, cost["eager_call"] * 1e3]
+    bars = ax1.bar(labels, values, color=["C7", "C2", "C1"])
+    ax1.bar_label(bars, [f"{v:.3g} ms" for v in values], fontsize=8)
+    ax1.set_yscale("log")
+    ax1.yaxis.set_major_formatter("{x:g}")
+    ax1.set(ylabel="ms per call (log scale)", title="One training step, compiled or eager")
+    n = np.unique(np.geomspace(1, steps, 200).astype(int))
+    compiled = cost["first_call"] + (n - 1) * cost["later_call"]
+    ax2.loglog(n, compiled * 1e3, "-", color="C2", label="mg.compile: first call + replays")
+    ax2.loglog(n, n * cost["eager_call"] * 1e3, "-", color="C1", label="eager steps")
+    if cost["break_even_steps"]:
+        ax2.axvline(cost["break_even_steps"], color="grey", ls=":", lw=1)
+        ax2.text(
+            cost["break_even_steps"] * 1.1,
+            values[0],
+            f"pays off after\n{cost['break_even_steps']} steps",
+            fontsize=8,
+            va="top",
+        )
+    ax2.set(xlabel="training steps n", ylabel="total time (ms)", title="Time for n steps")
+    ax2.grid(True, which="major", alpha=0.3)
+    ax2.legend(fontsize=8)
+    fig.suptitle("Compile time vs per-call time: an SGD step of the MLP 784-30x4-10, batch 10")
+    return _save(fig, path)
+
+
+# -- errors ------------------------------------------------------------------------------------
+def error_message(fn: Callable, *args) -> str:
+    """`fn(*args)`'s exception as `Type: message` (a demo shows what a user would read)."""
+    try:
+        fn(*args)
+    except Exception as err:  # noqa: BLE001 (any error is what is shown)
+        return f"{type(err).__name__}: {err}"
+    raise ValueError(f"error_message: {getattr(fn, '__name__', fn)!r} returned without an error")
+
+
+def guards(f: Callable, inputs: Sequence) -> dict:
+    """`mg.compile(f)` called on each of `inputs` in turn: its results against eager `f`, and
+    each traced program's guards as text (`bool(v1) == True  at file:line`)."""
+    compiled = mg.compile(f)
+    results = [np.asarray(compiled(x)).tolist() for x in inputs]
+    eager = [np.asarray(f(mg.tensor(x)).data).tolist() for x in inputs]
+    programs = [p for known in compiled.programs.values() for p in known]
+    texts = []
+    for p in programs:
+        names = {v.index: v.name for v in p.inputs}
+        names.update((ins.out.index, ins.out.name) for ins in p.instructions)
+        lines = [
+            f"{kind}({names[i]}) == {value!r}  at {where}" for i, kind, value, where in p.guards
+        ]
+        texts.append({"program": str(p), "guards": lines})
+    return {"compiled": results, "eager": eager, "programs": texts}
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)
+    return path
