@@ -27,10 +27,23 @@ ALLOWED = (
 )
 
 
-def arg_name(f, k: int, path: str) -> str:
+class arg_name:  # noqa: N801 (used as the function it replaces)
     """Argument `k` of `f` (or the leaf at `path` in it) for messages: "argument 0" when the
-    argument is one array, else its parameter's name and path, "params['w'][1]"."""
-    return pytree.name(pytree.parameter_name(f, k, f"args[{k}]"), path, f"argument {k}")
+    argument is one array, else its parameter's name and path, "params['w'][1]". Worked out
+    only when a message prints it: `inspect.signature` on every call cost transforms about
+    as much as the backward pass of a small network."""
+
+    __slots__ = ("f", "k", "path")
+
+    def __init__(self, f, k: int, path: str) -> None:
+        self.f, self.k, self.path = f, k, path
+
+    def __str__(self) -> str:
+        root = pytree.parameter_name(self.f, self.k, f"args[{self.k}]")
+        return pytree.name(root, self.path, f"argument {self.k}")
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def as_tensor(x, where: str, what: str) -> Tensor:
