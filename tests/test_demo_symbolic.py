@@ -58,7 +58,7 @@ def test_numerical_symbolic_and_automatic_derivatives_agree(run):
     assert len(r["sweep"]["values"]) == 25 and len(r["sweep"]["numerical"]) == 25
     s = r["symbolic"]
     assert s["instructions"] == {"program": 3, "gradient": 7, "simplified": 6}
-    assert s["report"] == ["identities: v3 = multiply(1., v2) -> v2"]
+    assert s["report"] == ["identities: v3 = multiply(1.0, v2) -> v2"]
     assert s["formulas"][0] == "sigmoid(w*x + b)*(1 - sigmoid(w*x + b))*x"
     assert "v2: float64[] = sigmoid(v1)" in s["texts"]["simplified"]
     assert set(r["seconds"]) == {"numerical", "symbolic", "automatic"}
@@ -110,7 +110,8 @@ def test_errors_name_the_lines_of_the_demo(run):
     assert "class labels must be in [0, 10)" in d["replay"]
     assert "class labels must be in [0, 10)" in d["eager"]
     branch = _line("if x.sum() > 0:")
-    assert d["trace"].startswith("RuntimeError: make_program: ") and f"at {branch};" in d["trace"]
+    assert d["trace"].startswith("RuntimeError: a traced function")
+    assert f"at {branch};" in d["trace"]
     g = d["guards"]
     assert g["compiled"] == g["eager"] == [[2.0] * 3, [1.0] * 3, [4.0] * 3]
     assert [p["guards"] for p in g["programs"]] == [

@@ -18,6 +18,15 @@ from minigrad.program import make_program
 from minigrad.program.expression import formula, graph_size, to_sympy, tree_size
 
 
+@pytest.fixture(autouse=True)
+def _float64_numbers():
+    """Python numbers given as examples trace in the default dtype, as in eager mode: these
+    tests compare with SymPy and exact rewrites in float64."""
+    mg.set_default_dtype(np.float64)
+    yield
+    mg.set_default_dtype(np.float32)
+
+
 def _sympy():
     """SymPy, from the `symbolic` extra (also in `dev`): CI installs it, so there its absence
     fails the test; elsewhere the test is skipped with a message saying how to get it."""

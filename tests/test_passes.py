@@ -16,6 +16,16 @@ from minigrad.program import make_program, passes
 from minigrad.program.ir import Instruction, Program, Var
 from tests.op_cases import CASES
 
+
+@pytest.fixture(autouse=True)
+def _float64_numbers():
+    """Python numbers given as examples trace in the default dtype, as in eager mode: these
+    tests compare with SymPy and exact rewrites in float64."""
+    mg.set_default_dtype(np.float64)
+    yield
+    mg.set_default_dtype(np.float32)
+
+
 cases = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 
 # The passes that promise the same bits (but for the sign of a zero, see identities).

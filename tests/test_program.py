@@ -106,7 +106,7 @@ def test_a_program_prints_one_primitive_per_line_with_shapes():
 
 
 def test_gradients_of_gradients():
-    d2 = make_program(lambda x: mg.sin(x) * x)(2.0).grad().grad()
+    d2 = make_program(lambda x: mg.sin(x) * x)(np.float64(2.0)).grad().grad()
     for x in (0.3, -1.7):
         assert float(d2(x)) == pytest.approx(2 * np.cos(x) - x * np.sin(x), rel=1e-12)
 

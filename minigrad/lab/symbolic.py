@@ -101,7 +101,7 @@ def three_ways(
     `point` (`timing` = (repeat, min_time) for `seconds_per_call`)."""
     names = list(point)
     positions = tuple(names.index(n) for n in wrt)
-    symbolic = symbolic_derivative(f, list(point.values()), wrt)
+    symbolic = symbolic_derivative(f, [np.float64(v) for v in point.values()], wrt)
     program, unsimplified = symbolic["simplified"], symbolic["gradient"]
 
     def numerical(*xs):

@@ -16,7 +16,7 @@ import numpy as np
 from minigrad import pytree
 from minigrad.program.ir import Program
 from minigrad.program.run import run
-from minigrad.program.trace import GuardFailed, make_program
+from minigrad.program.trace import GuardFailed, _example, make_program
 from minigrad.tensor import Tensor
 
 MAX_TRACES = 8
@@ -80,17 +80,9 @@ def _key(tree, arrays: list):
     if isinstance(tree, Tensor):
         arrays.append(tree.data)
         return tree.data.shape, tree.data.dtype
-    if pytree.is_leaf(tree):
-        arrays.append(tree)
-        return _shape_and_dtype(tree)
+    if pytree.is_leaf(tree):  # (Python numbers as eager mode and the trace take them)
+        array = _example(tree, "an argument")
+        arrays.append(array)
+        return array.shape, array.dtype
     leaves, treedef = pytree.flatten(tree, "compile")
     return (treedef, *(_key(x, arrays) for x in leaves))
-
-
-def _shape_and_dtype(a) -> tuple:
-    """What a program's signature fixes of one input (Python numbers by type: a program traced
-    on 2.0 replays any float)."""
-    if type(a) is np.ndarray:
-        return a.shape, a.dtype
-    array = np.asarray(a)
-    return array.shape, array.dtype

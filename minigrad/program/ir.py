@@ -130,6 +130,12 @@ class Program:
         lines = [f"program({ins}) -> {outs if self.single else '(' + outs + ')'}"]
         lines += [f"  {c.name} = {_constant_text(c)}" for c in self.constants if _big(c)]
         lines += [f"  {i.text()}" for i in self.instructions]
+        names = {v.index: v.name for v in (*self.inputs, *self.constants)}
+        names.update((i.out.index, i.out.name) for i in self.instructions)
+        lines += [
+            f"  guard {kind}({names.get(index, index)}) == {value!r}  (at {where})"
+            for index, kind, value, where in self.guards
+        ]
         lines.append("  return " + ", ".join(_operand(v) for v in self.outputs))
         return "\n".join(lines)
 
@@ -203,6 +209,8 @@ def _constant_text(c: Var) -> str:
 
 
 def _value_text(value) -> str:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()  # (a number, printed as one: 1.0 and 6, not "1." or np.int64(6))
     if isinstance(value, float | np.floating):
         text = f"{value:.6g}"
         return text if any(c in text for c in ".ein") else text + ".0"

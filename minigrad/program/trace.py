@@ -19,10 +19,12 @@ import numpy as np
 
 from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
+from minigrad.dtypes import as_array
 from minigrad.program.ir import Instruction, Program, Var
 from minigrad.tensor import _SEQUENCE, Tensor
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LAB = os.path.join(_PACKAGE, "lab")  # experiments: code of users of the engine
 
 
 class Abstract(np.ndarray):
@@ -41,7 +43,8 @@ class Abstract(np.ndarray):
 
 def _escape(what: str) -> RuntimeError:
     return RuntimeError(
-        f"make_program: the function uses the values of a traced tensor ({what}) at "
+        "a traced function (make_program, mg.compile) uses the values of a traced tensor "
+        f"({what}) at "
         f"{user_line()}; a program replays minigrad's operations only, so write this with them "
         "(mg.where instead of `if`, x.sum() instead of np.sum(x.data))"
     )
@@ -229,9 +232,13 @@ def has_symbols(tree) -> bool:
 
 
 def user_line() -> str:
-    """`file:line` of the innermost caller outside the minigrad package."""
+    """`file:line` of the innermost caller outside minigrad's engine (minigrad.lab's
+    experiments count as callers)."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith(_PACKAGE) or name.startswith(_LAB):
+            break
         frame = frame.f_back
     if frame is None:
         return "<minigrad>"
@@ -281,7 +288,15 @@ def make_program(f, *, guards: bool = False):
 
 
 def _example(e, name: str) -> np.ndarray:
-    array = np.asarray(e.data if isinstance(e, Tensor) else e)
+    """An example input as an array: arrays and tensors as they are, Python numbers as eager
+    mode takes them (floats in the default dtype)."""
+    if isinstance(e, Tensor | np.ndarray | np.generic):
+        array = np.asarray(e.data if isinstance(e, Tensor) else e)
+    else:
+        try:
+            array = as_array(e)
+        except (TypeError, ValueError):
+            array = np.asarray(e)
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"make_program: example input {name} must be numbers (an array, a tensor or a "
