@@ -46,7 +46,7 @@ def compile(fn):  # noqa: A001 (the name users know from torch.compile and JAX's
         known = programs.setdefault(key, [])
         for program in known:
             try:  # (the signature matched: the inputs have the trace's shapes and dtypes)
-                return run(program, [np.asarray(a) for a in arrays])
+                return run(program, arrays)  # (arrays already: `_key` converted numbers)
             except GuardFailed:
                 continue
         if len(known) >= MAX_TRACES:

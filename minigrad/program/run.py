@@ -44,7 +44,13 @@ class Replay:
                 src.append(f"    v{k} = f{k}({args})")
             self.lines[len(src)] = k
             src.extend(_guard_lines(guards, ins.out.index, f"v{k}", scope))
-        outputs = iter([f"_a({names[v.index]})" for v in program.outputs])
+        computed = {ins.out.index for ins in program.instructions}
+        outputs = iter(  # (arrays as they are; 0-d results, inputs, constants as arrays)
+            [
+                names[v.index] if v.index in computed and v.shape else f"_a({names[v.index]})"
+                for v in program.outputs
+            ]
+        )
         src.append(f"    return {_nested(_result_tree(program), outputs, scope)}")
         self.filename = f"<minigrad program {next(_IDS)}>"
         exec(compile("\n".join(src), self.filename, "exec"), scope)  # noqa: S102 (our own source)
