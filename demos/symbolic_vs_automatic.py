@@ -26,7 +26,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import viz
 from minigrad.cli import Parser, non_negative
-from minigrad.lab import symbolic
+from minigrad.lab import compiled, symbolic
 from minigrad.lab.demo import output_folder
 
 POINT = {"x": 1.0, "w": 0.0, "b": 0.0}  # the seed's point (eq. 5.66)
@@ -105,10 +105,10 @@ def debugging(rng: np.random.Generator) -> dict:
     step = mg.compile(sgd_step)
     step(params, x, y)
     return {
-        "replay": symbolic.error_message(step, params, x, bad),
-        "eager": symbolic.error_message(sgd_step, params, x, bad),
-        "trace": symbolic.error_message(mg.make_program(branchy), np.ones(3)),
-        "guards": symbolic.guards(branchy, [np.ones(3), -np.ones(3), np.full(3, 2.0)]),
+        "replay": compiled.error_message(step, params, x, bad),
+        "eager": compiled.error_message(sgd_step, params, x, bad),
+        "trace": compiled.error_message(mg.make_program(branchy), np.ones(3)),
+        "guards": compiled.guards(branchy, [np.ones(3), -np.ones(3), np.full(3, 2.0)]),
     }
 
 
@@ -125,11 +125,11 @@ def run(quick: bool, seed: int, out: Path) -> dict:
     results["rewrite"] = symbolic.rewrite(seed_expression, 2.0, rng.standard_normal(5))
     results["swell"] = symbolic.expression_swell(logistic_map, range(1, 9), 0.3)
     params, x, y = mlp(rng)
-    results["compile"] = symbolic.compile_cost(sgd_step, (params, x, y), timing, 2 if quick else 5)
+    results["compile"] = compiled.compile_cost(sgd_step, (params, x, y), timing, 2 if quick else 5)
     results["debugging"] = debugging(rng)
     symbolic.plot_three_ways(results["three_ways"], out / "three_ways.png")
     symbolic.plot_swell(results["swell"], out / "expression_swell.png")
-    symbolic.plot_compile(results["compile"], out / "compile_vs_eager.png")
+    compiled.plot_compile(results["compile"], out / "compile_vs_eager.png")
     results["graph"] = None
     if viz.has_dot():
         program = mg.make_program(f)(*POINT.values()).grad(("w", "b")).simplify()

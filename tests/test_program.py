@@ -313,3 +313,13 @@ def test_transforms_other_than_grad_refuse_symbols_and_say_what_to_use(f):
         NotImplementedError, match="only mg.grad and mg.value_and_grad.*program.vjp"
     ):
         make_program(f)(np.ones(2))
+
+
+def test_tracing_mg_grad_gives_the_derived_gradient_program():
+    f = lambda x: (mg.tanh(x) ** 2).sum()  # noqa: E731
+    traced = make_program(mg.grad(f))(np.ones(3))
+    derived = make_program(f)(np.ones(3)).grad()
+    x = np.array([0.1, -2.0, 3.0])
+    np.testing.assert_allclose(traced(x), derived(x), rtol=1e-12)
+    np.testing.assert_allclose(traced(x), mg.grad(f)(x).data, rtol=1e-12)
+    assert len(traced.simplify()) == len(derived.simplify())
