@@ -45,20 +45,7 @@ from common import (
 
 import minigrad as mg
 from minigrad import optim
-
-
-def loss(params, x, y):
-    h = x
-    for w, b in params[:-1]:
-        h = mg.sigmoid(mg.linalg.linear(h, w, b))
-    w, b = params[-1]
-    return mg.nn.cross_entropy(mg.linalg.linear(h, w, b), y)
-
-
-def sgd_step(params, x, y):
-    value, grads = mg.value_and_grad(loss)(params, x, y)
-    pairs = zip(params, grads, strict=True)
-    return value, [(w - LR * gw, b - LR * gb) for (w, b), (gw, gb) in pairs]
+from minigrad.lab.compiled import sgd_step
 
 
 def chain(x):
@@ -71,7 +58,7 @@ def chain(x):
 def bench_step(sizes: list[int], batch: int, repeat: int, min_time: float) -> list[list[str]]:
     np_params, x, y = mlp_data(sizes, batch)
     params = [(w.T.copy(), b.copy()) for w, b in np_params]  # minigrad's (out, in) layout
-    step = mg.compile(sgd_step)
+    step = mg.compile(sgd_step(LR))
     start = time.perf_counter()
     value, updated = step(params, x, y)
     compile_ms = (time.perf_counter() - start) * 1e3

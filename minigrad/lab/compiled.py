@@ -13,8 +13,30 @@ from pathlib import Path
 import numpy as np
 
 import minigrad as mg
-from minigrad.lab.plots import pyplot
-from minigrad.lab.symbolic import array_leaves, save_figure, seconds_per_call
+from minigrad.lab.plots import pyplot, save_figure
+from minigrad.lab.symbolic import array_leaves, seconds_per_call
+
+
+def mlp_loss(params, x, y):
+    """Cross-entropy of a sigmoid MLP with parameters [(w, b), ...], w of shape (out, in): the
+    network that benchmarks/bench_compiled.py and the demo compile."""
+    h = x
+    for w, b in params[:-1]:
+        h = mg.sigmoid(mg.linalg.linear(h, w, b))
+    w, b = params[-1]
+    return mg.nn.cross_entropy(mg.linalg.linear(h, w, b), y)
+
+
+def sgd_step(lr: float):
+    """`step(params, x, y) -> (loss, updated params)`: one SGD step of `mlp_loss`, written as
+    a function to compile (the update returns new arrays)."""
+
+    def step(params, x, y):
+        value, grads = mg.value_and_grad(mlp_loss)(params, x, y)
+        pairs = zip(params, grads, strict=True)
+        return value, [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in pairs]
+
+    return step
 
 
 def compile_cost(step: Callable, args: tuple, timing: tuple, compiles: int = 3) -> dict:
@@ -96,7 +118,7 @@ def plot_compile(cost: dict, path, steps: int = 1000) -> Path:
     ax2.grid(True, which="major", alpha=0.3)
     ax2.legend(fontsize=8)
     fig.suptitle("Compile time vs per-call time: an SGD step of the MLP 784-30x4-10, batch 10")
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import pytree
-from minigrad.lab.plots import pyplot
+from minigrad.lab.plots import pyplot, save_figure
 from minigrad.numerical import central_jacobian
 from minigrad.program import formula, graph_size, tree_size
 
@@ -190,7 +190,7 @@ def plot_three_ways(result: dict, path) -> Path:
     ax2.set(ylabel="time (microseconds, log scale)", title="Cost of one gradient")
     ax2.tick_params(axis="x", labelsize=8)
     fig.suptitle("f(x; w, b) = sigmoid(w x + b): numerical, symbolic and automatic derivatives")
-    return save_figure(fig, path)
+    return save_figure(fig, path, dpi=120)
 
 
 def rewrite(f: Callable, example: float, checks: Sequence[float]) -> dict:
@@ -305,13 +305,4 @@ def plot_swell(rows: list[dict], path) -> Path:
     ax.set_xticks(d)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
-
-
-def save_figure(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    pyplot().close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
