@@ -1,7 +1,10 @@
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+import minigrad as mg
 
 settings.register_profile(
     "ci",
@@ -29,3 +32,12 @@ def needs_dot() -> None:
         (pytest.fail if os.environ.get("CI") else pytest.skip)(
             f"the Graphviz `dot` program is not installed: {INSTALL}"
         )
+
+
+@pytest.fixture
+def float64_numbers():
+    """Python numbers in float64 (the default dtype) for the duration of a test."""
+    previous = mg.get_default_dtype()
+    mg.set_default_dtype(np.float64)
+    yield
+    mg.set_default_dtype(previous)

@@ -17,14 +17,9 @@ import minigrad as mg
 from minigrad.program import make_program
 from minigrad.program.expression import formula, graph_size, to_sympy, tree_size
 
-
-@pytest.fixture(autouse=True)
-def _float64_numbers():
-    """Python numbers given as examples trace in the default dtype, as in eager mode: these
-    tests compare with SymPy and exact rewrites in float64."""
-    mg.set_default_dtype(np.float64)
-    yield
-    mg.set_default_dtype(np.float32)
+# Python numbers given as examples trace in the default dtype, as in eager mode: these tests
+# compare with exact rewrites and SymPy in float64.
+pytestmark = pytest.mark.usefixtures("float64_numbers")
 
 
 def _sympy():

@@ -16,14 +16,9 @@ from minigrad.program import make_program, passes
 from minigrad.program.ir import Instruction, Program, Var
 from tests.op_cases import CASES
 
-
-@pytest.fixture(autouse=True)
-def _float64_numbers():
-    """Python numbers given as examples trace in the default dtype, as in eager mode: these
-    tests compare with SymPy and exact rewrites in float64."""
-    mg.set_default_dtype(np.float64)
-    yield
-    mg.set_default_dtype(np.float32)
+# Python numbers given as examples trace in the default dtype, as in eager mode: these tests
+# compare with exact rewrites and SymPy in float64.
+pytestmark = pytest.mark.usefixtures("float64_numbers")
 
 
 cases = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
