@@ -323,3 +323,10 @@ def test_tracing_mg_grad_gives_the_derived_gradient_program():
     np.testing.assert_allclose(traced(x), derived(x), rtol=1e-12)
     np.testing.assert_allclose(traced(x), mg.grad(f)(x).data, rtol=1e-12)
     assert len(traced.simplify()) == len(derived.simplify())
+
+
+def test_an_error_while_tracing_names_the_op_and_the_shapes():
+    from minigrad.ops.linalg import MatMul
+
+    with pytest.raises(ValueError, match=r"matmul: .*input shapes \(3, 4\), \(5, 2\)"):
+        make_program(lambda x: MatMul()(x, np.ones((5, 2))))(np.ones((3, 4)))

@@ -20,6 +20,7 @@ import numpy as np
 from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
 from minigrad.dtypes import as_array
+from minigrad.validate import restated
 from minigrad.program.ir import Instruction, Program, Var
 from minigrad.tensor import _SEQUENCE, Tensor
 
@@ -190,7 +191,11 @@ class Tracer:
             _weak_lists(args, lists)
             for k in lists:  # the converted list is the constant
                 pairs[k] = (self.constant(args[k]), args[k])
-        out = np.asarray(op.evaluate(*args))
+        try:
+            out = np.asarray(op.evaluate(*args))
+        except (ValueError, TypeError, IndexError, OverflowError) as err:
+            shapes = ", ".join(str(np.shape(a)) for a in args)
+            raise restated(err, f"{op.name}: {err}; input shapes {shapes}") from None
         var = self.var(out.shape, out.dtype)
         self.instructions.append(Instruction(op, tuple(p[0] for p in pairs), var, user_line()))
         return self.symbol(out, var)
