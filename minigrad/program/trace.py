@@ -20,9 +20,9 @@ import numpy as np
 from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
 from minigrad.dtypes import as_array
-from minigrad.validate import restated
 from minigrad.program.ir import Instruction, Program, Var
 from minigrad.tensor import _SEQUENCE, Tensor
+from minigrad.validate import restated
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LAB = os.path.join(_PACKAGE, "lab")  # experiments: code of users of the engine
