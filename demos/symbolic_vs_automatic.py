@@ -154,7 +154,8 @@ def _summary_three_ways(r: dict, steps: dict, graph: str | None) -> list[str]:
         "f(x; w, b) = sigmoid(w x + b), differentiated with respect to w and b. Symbolic: "
         '`mg.make_program(f)(1.0, 0.0, 0.0)` traces f once into a program; `.grad(("w", '
         '"b"))` derives the gradient program from it by applying each primitive\'s own VJP '
-        "rule to symbols (nothing is computed); `.simplify()` rewrites it. The traced program:",
+        "rule to symbols (the example values fix only shapes and dtypes); `.simplify()` "
+        "rewrites it. The traced program:",
         "",
         *_code(s["texts"]["program"]),
         "",

@@ -94,7 +94,7 @@ class Program:
 
     def grad(self, wrt=0, *, with_value: bool = False) -> Program:
         """The gradient program of a scalar program, derived from this one by applying each
-        primitive's VJP rule to symbols (nothing is run on values): outputs d out / d input
+        primitive's VJP rule to symbols (examples only fix shapes): outputs d out / d input
         for the inputs `wrt` (an index, a name, or a tuple of them); `with_value` returns the
         output too, first."""
         from minigrad.program.derive import grad
