@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import minigrad as mg
 from minigrad import nn, optim, viz
 from minigrad.cli import Parser, non_negative
 from minigrad.data import shapeset_3x2
+from minigrad.lab import page
 from minigrad.lab.demo import output_folder
 from minigrad.lab.seed_graph import sigmoid_steps
 
@@ -169,40 +169,15 @@ def _speed_figure(speeds: dict, depth: int) -> str:
 
 
 def _graph_html(graph) -> str:
-    if viz.has_dot():
-        return graph.pipe(format="svg").decode()
-    return f"<pre>{html.escape(graph.source)}</pre><p>(install Graphviz to see the drawing)</p>"
+    """The drawing as inline SVG at natural size in a sideways-scrolling box; "" without `dot`
+    (the page then shows one banner saying how to get the pictures, and the tables)."""
+    return page.graph_html(graph)
 
 
-def report(seed_table, seed_graph, checks, speeds, errors, figure) -> str:
-    first = {n: s[0] for n, s in speeds.items()}
-    speed_rows = "".join(
-        f"<tr><td>{html.escape(n)}</td>"
-        + "".join(f"<td>{v:.2e}</td>" for v in first[n])
-        + f"<td>{first[n][-1] / first[n][0]:.0f}x</td><td>{100 * errors[n]:.1f}%</td></tr>"
-        for n in speeds
-    )
-    depth = len(next(iter(first.values())))
-    head = "".join(f"<th>layer {k + 1}</th>" for k in range(depth))
-    check_html = "".join(
-        f"<h3>{html.escape(t)}</h3><pre>{html.escape(r)}</pre>{g}" for t, r, g in checks
-    )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>minigrad tour</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} svg{{max-width:100%;height:auto}}
-pre{{background:#f6f6f6;padding:8px;overflow:auto}} td,th{{padding:2px 8px}}</style></head><body>
-<h1>A tour of minigrad</h1>
-<h2>1. sigmoid(w x + b), seed 004 figure 5.8, in both modes</h2>
-<p>Forward mode carries dh/dw along with each value; reverse mode brings df/dh back.</p>
-<pre>{html.escape(seed_table)}</pre>{seed_graph}
-<h2>2. Checking a custom op</h2>
-<p>The right softsign passes; the one whose derivative lacks a square is caught, and the node
-to blame is drawn red.</p>{check_html}
-<h2>3. Why deep sigmoid networks learn slowly, and three fixes</h2>
-<p>Learning speed |dC/db| per hidden layer at the first step (Nielsen's measure), the ratio of
-the last to the first layer, and the test error after training on Shapeset-3x2.</p>
-<table><tr><th>network</th>{head}<th>last / first</th><th>test error</th></tr>{speed_rows}</table>
-<img src="data:image/png;base64,{figure}" style="max-width:100%">
-</body></html>"""
+def report(seed_table, trace, checks, deep: dict) -> str:
+    """The HTML page: `trace` is the figure 5.8 graph's `viz.BackpropTrace` (the stepper),
+    `deep` the third section's results (see `minigrad.lab.page.page`)."""
+    return page.page(seed_table, page.stepper(trace), checks, deep)
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -213,19 +188,20 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     print("1/3 sigmoid(w x + b) in both modes")
-    seed_table, seed_graph = seed_example()
+    seed_table, _ = seed_example()
     print(seed_table)
     print("2/3 gradient checks of a custom op")
     checks = gradient_check()
-    print("3/3 a deep sigmoid network on Shapeset-3x2")
-    speeds, errors, figure = deep_network(args.quick, rng)
-    for name, s in speeds.items():
+    print("3/3 a deep sigmoid network, and three fixes")
+    deep = page.deep_results(deep_network(args.quick, rng))
+    for name, s in deep["speeds"].items():
         print(
             f"  {name:28s} learning speed layer 1 {s[0][0]:.2e}, last {s[0][-1]:.2e}, "
-            f"test error {100 * errors[name]:.1f}%"
+            f"test error {100 * deep['errors'][name]:.1f}%"
         )
+    print(f"  {'chance (most frequent class)':28s} test error {100 * deep['chance']:.1f}%")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "report.html"
-    path.write_text(report(seed_table, seed_graph, checks, speeds, errors, figure))
+    path.write_text(report(seed_table, page.figure_5_8_trace(), checks, deep))
     print(f"report: {path}")
     return path
