@@ -76,78 +76,84 @@ def _browser():
     return sync_playwright, executable
 
 
-@pytest.fixture(params=["dot", "no-dot"])
-def report(request, tmp_path, monkeypatch):
+@pytest.fixture(scope="module", params=["dot", "no-dot"])
+def report(request, tmp_path_factory):
     """The quick tour's report, drawn with Graphviz or as if `dot` were not installed."""
     if request.param == "dot":
         needs_dot()
-    else:
-        monkeypatch.setattr(viz, "has_dot", lambda: False)
-        monkeypatch.setattr(viz.output, "has_dot", lambda: False)
-    with contextlib.redirect_stdout(io.StringIO()):
-        path = tour.main(["--quick", "--out", str(tmp_path)])
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()):
+        if request.param == "no-dot":
+            patch.setattr(viz, "has_dot", lambda: False)
+            patch.setattr(viz.output, "has_dot", lambda: False)
+        path = tour.main(["--quick", "--out", str(tmp_path_factory.mktemp(request.param))])
     return request.param, path
 
 
-@pytest.mark.browser
-def test_the_report_reads_well_in_a_browser(report):
-    mode, path = report
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (the system's), once for all the tests here."""
     sync_playwright, executable = _browser()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable)
-        for size, (width, height) in SIZES.items():
-            tab = browser.new_page(viewport={"width": width, "height": height})
-            errors = []
-            tab.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            tab.goto(path.as_uri())
-            assert errors == [], errors
-            assert tab.evaluate(LAYOUT_PROBLEMS) == [], f"{mode} at {width} px"
-            pictures = tab.evaluate(PICTURES)
-            # every image loaded, shown at its natural size (in a box that scrolls)
-            assert pictures["images"] and all(
-                ok and shown >= natural - 1 for ok, shown, natural in pictures["images"]
-            ), pictures["images"]
-            if mode == "dot":  # the stepper's graph and the two gradient checks
-                assert len(pictures["svgs"]) == 3
-                assert all(w > 100 and nodes >= 3 for w, nodes in pictures["svgs"])
-            else:
-                assert pictures["svgs"] == []
-                assert tab.locator(".banner").count() == 1
-                assert "digraph" not in tab.content()
-            tab.screenshot(path=SHOTS / f"tour_{mode}_{size}.png")
-            tab.screenshot(path=SHOTS / f"tour_{mode}_{size}_full.png", full_page=True)
-            tab.close()
-        browser.close()
+        chromium = p.chromium.launch(executable_path=executable)
+        yield chromium
+        chromium.close()
 
 
 @pytest.mark.browser
-def test_the_stepper_walks_the_reverse_sweep(report):
+def test_the_report_reads_well_in_a_browser(report, browser):
     mode, path = report
-    sync_playwright, executable = _browser()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable)
-        tab = browser.new_page(viewport={"width": 390, "height": 844})
+    for size, (width, height) in SIZES.items():
+        tab = browser.new_page(viewport={"width": width, "height": height})
+        errors = []
+        tab.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         tab.goto(path.as_uri())
-        previous, following = tab.locator("#step-prev"), tab.locator("#step-next")
-        first = tab.evaluate(HIGHLIGHT)
-        assert first[1] == "1" and previous.is_disabled()
-        assert "upstream" in first[2] and "local" in first[2]
-        if mode == "dot":
-            assert first[0] == "n8"  # h6 = 1 / h5, the output
-        seen = [first]
-        while following.is_enabled():
-            following.click()
-            seen.append(tab.evaluate(HIGHLIGHT))
-        assert [s[1] for s in seen] == [str(k) for k in range(1, 8)]  # seven edges swept
-        assert len({s[2] for s in seen}) == 7
-        if mode == "dot":  # h6 h5 h4 h3 h2 h2 h1, as the engine takes them
-            assert [s[0] for s in seen] == ["n8", "n7", "n6", "n5", "n4", "n4", "n2"]
-        tab.locator("#stepper").screenshot(path=SHOTS / f"stepper_{mode}_last.png")
+        assert errors == [], errors
+        assert tab.evaluate(LAYOUT_PROBLEMS) == [], f"{mode} at {width} px"
+        pictures = tab.evaluate(PICTURES)
+        # every image loaded, shown at its natural size (in a box that scrolls)
+        assert pictures["images"] and all(
+            ok and shown >= natural - 1 for ok, shown, natural in pictures["images"]
+        ), pictures["images"]
+        if mode == "dot":  # the stepper's graph and the two gradient checks
+            assert len(pictures["svgs"]) == 3
+            assert all(w > 100 and nodes >= 3 for w, nodes in pictures["svgs"])
+        else:
+            assert pictures["svgs"] == []
+            assert tab.locator(".banner").count() == 1
+            assert "digraph" not in tab.content()
+        tab.screenshot(path=SHOTS / f"tour_{mode}_{size}.png")
+        tab.screenshot(path=SHOTS / f"tour_{mode}_{size}_full.png", full_page=True)
+        tab.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES)
+def test_the_stepper_walks_the_reverse_sweep(report, browser, size):
+    mode, path = report
+    width, height = SIZES[size]
+    tab = browser.new_page(viewport={"width": width, "height": height})
+    tab.goto(path.as_uri())
+    previous, following = tab.locator("#step-prev"), tab.locator("#step-next")
+    first = tab.evaluate(HIGHLIGHT)
+    assert first[1] == "1" and previous.is_disabled()
+    assert "upstream" in first[2] and "local" in first[2]
+    if mode == "dot":
+        assert first[0] == "n8"  # h6 = 1 / h5, the output
+    seen = [first]
+    while following.is_enabled():
+        following.click()
+        seen.append(tab.evaluate(HIGHLIGHT))
+    assert [s[1] for s in seen] == [str(k) for k in range(1, 8)]  # seven edges swept
+    assert len({s[2] for s in seen}) == 7
+    if mode == "dot":  # h6 h5 h4 h3 h2 h2 h1, as the engine takes them
+        assert [s[0] for s in seen] == ["n8", "n7", "n6", "n5", "n4", "n4", "n2"]
+    for _ in range(4):
         previous.click()
-        assert tab.evaluate(HIGHLIGHT) == seen[-2]
-        browser.close()
+    assert tab.evaluate(HIGHLIGHT) == seen[2]
+    tab.evaluate("document.getElementById('stepper-section').scrollIntoView()")
+    tab.screenshot(path=SHOTS / f"stepper_{mode}_{size}.png")
+    tab.close()
 
 
 @pytest.mark.parametrize("section", sorted(page.CODE))

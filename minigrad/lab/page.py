@@ -175,7 +175,8 @@ def stepper(trace) -> str:
                 f"{_number(s.contribution)}, added to df/d{s.input}",
             }
         )
-    drawing = graph_html(viz.draw_graph(graph, view="backward", edge_labels="local"))
+    # bottom to top: the output on top, so that the sweep reads down the page as it runs
+    drawing = graph_html(viz.draw_graph(graph, view="backward", edge_labels="local", rankdir="BT"))
     rows = "".join(
         f'<tr data-step="{s.step}"><td>{s.step}</td><td>{html.escape(s.name)}</td>'
         f"<td>{html.escape(s.op)}</td><td>{html.escape(s.input)}</td>"
@@ -257,7 +258,8 @@ margin:8px 0}
 stroke-width:4px}
 .stepper g.target path,.stepper g.target polygon{stroke:#1c7ed6;stroke-width:4px;
 stroke-dasharray:6 3}
-.stepper g.edge.current path{stroke:#e8590c;stroke-width:3px}
+.stepper g.edge.swept path{stroke:#e8590c;stroke-width:2px;opacity:.55}
+.stepper g.edge.current path{stroke:#e8590c;stroke-width:3px;opacity:1}
 .stepper g.edge.current text{font-weight:bold;fill:#e8590c}
 """
 
@@ -284,12 +286,20 @@ SCRIPT = """
     var s = steps[k];
     mark("n" + s.node, "current"); mark("op" + s.node, "current"); mark(s.edge, "current");
     mark("n" + s.input, "target");
+    steps.forEach(function (t, j) {
+      if (byTitle[t.edge]) byTitle[t.edge].classList.toggle("swept", j < k);
+    });
     rows[k].classList.add("current");
     text.textContent = s.text;
     prev.disabled = k === 0; next.disabled = k === steps.length - 1;
   }
-  prev.addEventListener("click", function () { if (k > 0) { k--; show(); } });
-  next.addEventListener("click", function () { if (k < steps.length - 1) { k++; show(); } });
+  function go(step) {
+    k = step; show();
+    var node = byTitle["op" + steps[k].node];  // keep the current node in sight
+    if (node) node.scrollIntoView({block: "center", inline: "center", behavior: "smooth"});
+  }
+  prev.addEventListener("click", function () { if (k > 0) go(k - 1); });
+  next.addEventListener("click", function () { if (k < steps.length - 1) go(k + 1); });
   show();
 })();
 """
