@@ -8,7 +8,9 @@ primitives' rules run for higher-order derivatives, so it mirrors NumPy's signat
 from __future__ import annotations
 
 import builtins
+import functools
 import math
+import weakref
 
 import numpy as np
 
@@ -36,7 +38,7 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.reduce import LogSoftmax, Max, Min, Sum, kept_shape, normalize_axis
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Transpose
-from minigrad.tensor import Tensor
+from minigrad.tensor import _SEQUENCE, Tensor
 from minigrad.validate import integer, ints
 
 _SCALARS = (int, float, bool, np.ndarray, np.generic)
@@ -56,6 +58,40 @@ def _apply(op, *xs) -> Tensor:
     """Apply a primitive; the result is a Tensor even when no operand is one."""
     out = op(*xs)
     return out if isinstance(out, Tensor) else Tensor._make(out, None)
+
+
+# -- composites, recorded for drawings -------------------------------------------------------
+# The output's sequence number -> (a weak reference to it, the first sequence number of the
+# call, the composite's name): drawings show the tensors numbered inside a call as one step,
+# as they group a module's. Entries of dead outputs are dropped as the table grows.
+COMPOSITES: dict[int, tuple[weakref.ref, int, str]] = {}
+_PRUNE_AT = [4096]
+
+
+def composite(name: str):
+    """Record each call of the decorated function as one step named `name` (see COMPOSITES);
+    the numbers and the function's result are unchanged."""
+
+    def wrap(f):
+        @functools.wraps(f)
+        def call(*args, **kwargs):
+            start = next(_SEQUENCE)
+            out = f(*args, **kwargs)
+            if type(out) is Tensor and out._op is not None and out._seq > start:
+                COMPOSITES[out._seq] = (weakref.ref(out), start, name)
+                if len(COMPOSITES) > _PRUNE_AT[0]:
+                    _prune()
+            return out
+
+        return call
+
+    return wrap
+
+
+def _prune() -> None:
+    for seq in [k for k, (ref, _, _) in list(COMPOSITES.items()) if ref() is None]:
+        COMPOSITES.pop(seq, None)
+    _PRUNE_AT[0] = builtins.max(4096, 2 * len(COMPOSITES))
 
 
 # -- arithmetic ------------------------------------------------------------------------
@@ -116,6 +152,7 @@ def sigmoid(x) -> Tensor:
     return _apply(Sigmoid(), x)
 
 
+@composite("relu")
 def relu(x) -> Tensor:
     """max(x, 0). NOTE: relu'(0) := 0, as PyTorch; NaN stays NaN (NaN <= 0 is false)."""
     x = _tensor(x)
@@ -134,6 +171,7 @@ def minimum(x, y) -> Tensor:
     return _apply(Minimum(), x, y)
 
 
+@composite("clip")
 def clip(x, a_min=None, a_max=None) -> Tensor:
     """Limit values to [a_min, a_max]. The derivative is 1 inside and at the bounds, 0
     outside (as PyTorch's clamp); a bound given as a tensor gets the rest."""
@@ -171,6 +209,7 @@ def mean(x, axis=None, keepdims=False) -> Tensor:
     return sum(x, axis, keepdims) / _count(x, axis)
 
 
+@composite("var")
 def var(x, axis=None, ddof=0, keepdims=False) -> Tensor:
     """Mean squared deviation from the mean, divided by max(n - ddof, 0) (NumPy's
     convention: inf or NaN, not a negative variance, when ddof >= n); float16 in float32."""
@@ -180,6 +219,7 @@ def var(x, axis=None, ddof=0, keepdims=False) -> Tensor:
     return sum(d * d, axis, keepdims) / builtins.max(_count(x, axis) - ddof, 0)
 
 
+@composite("std")
 def std(x, axis=None, ddof=0, keepdims=False) -> Tensor:
     """sqrt(var). NOTE: where the spread is 0, std is not differentiable (it is a norm at its
     kink) and its derivative is taken as 0, as abs'(0) := 0; sqrt'(0) = inf would make it NaN."""
@@ -223,6 +263,7 @@ def _count(x, axis) -> int:
     return math.prod(shape[a] for a in normalize_axis(axis, len(shape), "mean"))
 
 
+@composite("logsumexp")
 def logsumexp(x, axis=None, keepdims=False) -> Tensor:
     """log(sum(exp(x))), stable for large |x|: the max is subtracted first. Over an empty
     axis it is log(0) = -inf, as SciPy's."""
@@ -235,6 +276,7 @@ def logsumexp(x, axis=None, keepdims=False) -> Tensor:
     return out if keepdims else squeeze(out, axes)
 
 
+@composite("softmax")
 def softmax(x, axis=-1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed as exp(log_softmax(x)): stable."""
     return exp(log_softmax(x, axis))

@@ -331,6 +331,17 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter: shape, dtype, grad state on one line, then the values (compact)."""
+        from minigrad.viz.jupyter import tensor_html
+
+        return tensor_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from minigrad.viz.jupyter import tensor_markdown
+
+        return tensor_markdown(self)
+
     # -- in place: see minigrad/inplace.py for the rule ---------------------------------
     def add_(self, other) -> Tensor:
         return inplace.change(self, "__iadd__", other)

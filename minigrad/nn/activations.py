@@ -32,28 +32,33 @@ def tanh(x) -> Tensor:
     return F.tanh(x)
 
 
+@F.composite("hard_sigmoid")
 def hard_sigmoid(x) -> Tensor:
     """Seed 004's hard-logistic: max(min(0.25 x + 0.5, 1), 0), the first-order Taylor
     expansion of the logistic at 0, clipped (eq. 5.11)."""
     return F.clip(_t(x) * 0.25 + 0.5, 0.0, 1.0)
 
 
+@F.composite("hard_tanh")
 def hard_tanh(x) -> Tensor:
     """max(min(x, 1), -1) (seed 004 eq. 5.12)."""
     return F.clip(x, -1.0, 1.0)
 
 
+@F.composite("relu")
 def relu(x) -> Tensor:
     """max(x, 0)."""
     return F.relu(x)
 
 
+@F.composite("leaky_relu")
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope x otherwise."""
     x = _t(x)
     return F.where(x > 0, x, x * negative_slope)
 
 
+@F.composite("prelu")
 def prelu(x, weight) -> Tensor:
     """Leaky ReLU with a learnable slope `weight`: a scalar, one slope per channel, of shape
     (channels,), applied along axis 1 of the input (the feature axis), or one per element."""
@@ -75,6 +80,7 @@ def prelu(x, weight) -> Tensor:
     return F.where(x > 0, x, x * weight)
 
 
+@F.composite("elu")
 def elu(x, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha (exp(x) - 1) otherwise. NOTE: exp is taken of where(x > 0, 0, x),
     so the branch that `where` drops cannot overflow and poison the gradient with inf * 0,
@@ -83,6 +89,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     return F.where(x > 0, x, (F.exp(F.where(x > 0, 0.0, x)) - 1) * alpha)
 
 
+@F.composite("softplus")
 def softplus(x) -> Tensor:
     """log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)): stable for large |x|;
     derivative sigmoid(x) (also 1/2 at 0, thanks to maximum splitting ties)."""
@@ -90,12 +97,14 @@ def softplus(x) -> Tensor:
     return F.maximum(x, 0.0) + F.log1p(F.exp(-F.abs(x)))
 
 
+@F.composite("softsign")
 def softsign(x) -> Tensor:
     """x / (1 + |x|) (Glorot and Bengio 2010): saturates polynomially, not exponentially."""
     x = _t(x)
     return x / (F.abs(x) + 1)
 
 
+@F.composite("silu")
 def silu(x, beta: float = 1.0) -> Tensor:
     """SiLU / swish: x sigmoid(beta x)."""
     x = _t(x)
@@ -105,6 +114,7 @@ def silu(x, beta: float = 1.0) -> Tensor:
 swish = silu
 
 
+@F.composite("gelu")
 def gelu(x) -> Tensor:
     """GELU, x Phi(x), in its tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     (minigrad has no erf primitive; the approximation is within 1e-3 of the exact GELU)."""
@@ -113,6 +123,7 @@ def gelu(x) -> Tensor:
     return x * (F.tanh(inner) + 1) * 0.5
 
 
+@F.composite("maxout")
 def maxout(x, pieces: int) -> Tensor:
     """The max over groups of `pieces` consecutive features of the last axis."""
     x = _t(x)

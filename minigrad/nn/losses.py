@@ -149,6 +149,7 @@ def _scores(x, loss: str) -> Tensor:
     return x
 
 
+@F.composite("mse_loss")
 def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((pred - target)^2), for a prediction and target of one shape.
 
@@ -159,6 +160,7 @@ def mse_loss(pred, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction)
 
 
+@F.composite("l1_loss")
 def l1_loss(pred, target, reduction: str = "mean") -> Tensor:
     """Mean absolute error: mean(|pred - target|); shapes as `mse_loss` (broadcast with a
     UserWarning)."""
@@ -166,6 +168,7 @@ def l1_loss(pred, target, reduction: str = "mean") -> Tensor:
     return _reduce(F.abs(pred - target), reduction)
 
 
+@F.composite("nll_loss")
 def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer labels given log-probabilities of shape (N, C)."""
     choice(reduction, ("mean", "sum", "none"), "nll_loss", "reduction")
@@ -183,6 +186,7 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     return F._apply(CrossEntropy(reduction), logits, labels)
 
 
+@F.composite("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean") -> Tensor:
     """-[y log s(z) + (1 - y) log(1 - s(z))] for s the logistic, computed stably as
     max(z, 0) - z y + log(1 + exp(-|z|)). Logits and targets have one shape (a ValueError
@@ -197,6 +201,7 @@ def _bce_with_logits(logits, target, reduction: str, loss: str) -> Tensor:
     return _reduce(loss, reduction)
 
 
+@F.composite("binary_cross_entropy")
 def binary_cross_entropy(
     probs, target, reduction: str = "mean", eps: float | None = None
 ) -> Tensor:
@@ -218,6 +223,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+@F.composite("sigmoid_cross_entropy")
 def sigmoid_cross_entropy(logits, target) -> Tensor:
     """Nielsen's cross-entropy cost for sigmoid output neurons,
     C = -(1/n) sum_x sum_j [y_j ln a_j + (1 - y_j) ln(1 - a_j)], a = sigmoid(z):
@@ -248,12 +254,14 @@ def _weights(model: Module) -> list[Tensor]:
     return [p for name, p in model.named_parameters() if name.split(".")[-1] == "weight"]
 
 
+@F.composite("l2_penalty")
 def l2_penalty(model: Module) -> Tensor:
     """(1/2) sum of squared weights over parameters named `weight` (biases excluded), as seed
     004 eq. 5.36; multiply by lambda (Nielsen: lambda / n) and add to the loss."""
     return sum((F.sum(w * w) for w in _weights(model)), Tensor(np.float32(0))) * 0.5
 
 
+@F.composite("l1_penalty")
 def l1_penalty(model: Module) -> Tensor:
     """Sum of absolute weights over parameters named `weight` (biases excluded)."""
     return sum((F.sum(F.abs(w)) for w in _weights(model)), Tensor(np.float32(0)))

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad.validate import choice, flag, integer
 from minigrad.viz.graph import Graph, backward_values, collect, forward_values, local_derivatives
+from minigrad.viz.jupyter import Drawing, table_rows
 
 # A perceptually ordered scale (dark blue -> yellow), log10 of the gradient norm.
 PALETTE = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
@@ -34,8 +35,10 @@ def draw(
     highlight=(),
     color: bool | None = None,
     title: str | None = None,
-) -> graphviz.Digraph:
-    """Draw the graph that computed `outputs`.
+    expand: bool = False,
+) -> Drawing:
+    """Draw the graph that computed `outputs`: a graphviz.Digraph that Jupyter displays (as a
+    table and an install hint when Graphviz's `dot` is missing).
 
     view: "forward" (values), "backward" (each node's gradient d output / d node, computed by a
     fresh reverse sweep from the first output, edges labelled with the gradient they carry),
@@ -47,6 +50,12 @@ def draw(
     which `dot` lays out in seconds; `max_nodes=None` draws all). `highlight` lists node indices
     to draw red (what `gradcheck` found wrong). Node ids are `n<index>` in evaluation order.
     Every user string (names, op names, titles) is escaped.
+
+    A composite (relu, softmax, logsumexp, the losses and activations of `nn`) is one op node
+    (a double ellipse) with one edge per input; `expand=True` draws its primitives instead.
+    Every edge into a primitive is one use: `x * x` has two. In the forward view a tensor
+    whose `.grad` is set (leaves after `backward()`, tensors that `retain_grad()`) shows it;
+    the backward view shows every node's gradient d output / d node, computed afresh.
 
     >>> import minigrad as mg
     >>> x = mg.tensor(2.0, requires_grad=True, name="x")
@@ -80,6 +89,7 @@ def draw(
         highlight=highlight,
         color=color,
         title=title,
+        expand=expand,
     )
 
 
@@ -96,13 +106,18 @@ def draw_graph(
     color: bool = False,
     title: str | None = None,
     current: int | None = None,
+    expand: bool = False,
 ) -> graphviz.Digraph:
     """Draw an already collected `Graph` (see `draw`); `current` outlines one node (a step)."""
     _check_options(edge_labels, rankdir, collapse, depth, max_nodes, color, title)
+    flag(expand, "draw", "expand")
     drawing = _Drawing(
         graph, view, edge_labels, rankdir, collapse, depth, max_nodes, set(highlight), color, title
     )
     drawing.current = current
+    if not expand:  # a composite's inner nodes fold into its output's op node
+        drawing.inside = {n.index: n.inside for n in graph.nodes if n.inside is not None}
+        drawing.steps = {n.index for n in graph.nodes if n.step is not None}
     return drawing.build()
 
 
@@ -123,9 +138,12 @@ class _Drawing:
         self.graph, self.view, self.edge_labels = graph, view, edge_labels
         self.collapse, self.depth, self.highlight, self.color = collapse, depth, highlight, color
         self.current: int | None = None
-        self.dot = graphviz.Digraph(
+        self.inside: dict[int, int] = {}  # inner node -> its composite's output node
+        self.steps: set[int] = set()  # the outputs of composites drawn as one op
+        self.spine = any(n.module for n in graph.nodes)
+        self.dot = Drawing(
             graph_attr={
-                "rankdir": rankdir or ("LR" if len(graph.nodes) <= 16 else "TB"),
+                "rankdir": rankdir or ("LR" if _depth(graph) <= 2 else "TB"),
                 "fontname": FONT,
             },
             node_attr={"fontname": FONT, "fontsize": "10"},
@@ -150,7 +168,7 @@ class _Drawing:
         groups = self._groups()
         clusters: dict[str, list[tuple]] = {}
         for node in self.graph.nodes:
-            if node.index in self.hidden or node.index in groups:
+            if node.index in self.hidden or node.index in groups or node.index in self.inside:
                 continue
             clusters.setdefault(node.module or "", []).extend(self._node(node))
         for module, specs in clusters.items():
@@ -163,6 +181,7 @@ class _Drawing:
                         fontsize="10",
                     )
                     _emit(sub, specs)
+                    self._pin(sub, module, groups)
             else:
                 _emit(self.dot, specs)
         for group in sorted(set(groups.values())):
@@ -190,9 +209,33 @@ class _Drawing:
                 style="dashed",
             )
         self._edges(groups)
+        shown = set(range(len(self.graph.nodes))) - self.hidden - set(groups) - set(self.inside)
+        self.dot.rows = table_rows(self.graph, shown, self.steps, self.inside, self.view)
         if self.color and self.norms:
             self._legend()
         return self.dot
+
+    def _pin(self, sub: graphviz.Digraph, module: str, groups) -> None:
+        """A module's parameters on the rank of the op that first uses them: the module's
+        cluster then takes no rank of the previous module's, and a deep network is drawn
+        straight down instead of drifting right by one cluster's width per layer."""
+        pinned = set()
+        folded = self.hidden | set(groups) | set(self.inside)
+        for e in self.graph.edges:
+            source = self.graph.nodes[e.source]
+            if (
+                source.kind == "op"
+                or source.module != module
+                or self.graph.nodes[e.target].module != module
+                or e.source in pinned
+                or {e.source, e.target} & folded
+            ):
+                continue
+            pinned.add(e.source)
+            with sub.subgraph() as same:
+                same.attr(rank="same")
+                same.node(_id(e.source))
+                same.node(f"op{e.target}")
 
     def _module_label(self, name: str) -> str:
         kind = self.graph.modules.get(name)
@@ -213,12 +256,14 @@ class _Drawing:
         t = node.tensor
         wrong = node.index in self.highlight
         value = self.graph.value(node)
-        data = value if isinstance(value, str) else _summary(value)
+        data = value if isinstance(value, str) else _cell(value)
         rows = [f"<b>{_text(node.name)}</b>  {t.shape} {t.dtype}", f"data {data}"]
         if node.index in self.graph.grads:
-            rows.append(f"grad {_summary(self.graph.grads[node.index])}")
+            rows.append(f"grad {_cell(self.graph.grads[node.index])}")
+        elif self.view == "forward" and t._grad is not None:  # what backward() left in .grad
+            rows.append(f"grad {_cell(t._grad.data)}")
         if node.index in self.graph.tangents:
-            rows.append(f"tangent {_summary(self.graph.tangents[node.index])}")
+            rows.append(f"tangent {_cell(self.graph.tangents[node.index])}")
         if node.kind != "op":
             rows.append("leaf, requires grad" if node.kind == "leaf" else "constant")
         fill = WRONG if wrong else self._fill(node.index)
@@ -230,12 +275,15 @@ class _Drawing:
         }
         if node.index == self.current:
             attrs.update(color="#ff7f0e", penwidth="3")
+        if node.kind == "op" and self.spine:
+            attrs["group"] = "spine"  # computed values in one straight column or row
         specs = [(_id(node.index), "<" + "<br/>".join(rows) + ">", attrs)]
+        composite = node.index in self.steps
         if node.kind == "op":
             op = t._op
             params = " ".join(f"{k}={_short(v)}" for k, v in op.params().items())
-            text = " ".join(s for s in (op.name, params) if s)
-            if any(not hasattr(x, "_op") for x in op.inputs):  # show constants in place
+            text = node.step if composite else " ".join(s for s in (op.name, params) if s)
+            if not composite and any(not hasattr(x, "_op") for x in op.inputs):
                 text += (
                     "("
                     + ", ".join("·" if hasattr(x, "_op") else _short(x) for x in op.inputs)
@@ -252,6 +300,8 @@ class _Drawing:
                         "color": WRONG if wrong else "#555555",
                         "fontsize": "9",
                         "penwidth": "2" if wrong else "1",
+                        **({"peripheries": "2"} if composite else {}),
+                        **({"group": "spine"} if self.spine else {}),
                     },
                 )
             )
@@ -280,24 +330,83 @@ class _Drawing:
 
     def _edges(self, groups: dict[int, str]) -> None:
         drawn = set()
+        into: dict[tuple[str, str], list] = {}  # edges into a folded composite, by source
         for e in self.graph.edges:
+            if self.inside.get(e.source, -1) == self.inside.get(e.target, e.target):
+                continue  # inside one composite
             source = self._endpoint(e.source, groups, tensor=True)
             target = self._endpoint(e.target, groups, tensor=False)
+            if e.target in self.inside or e.target in self.steps:
+                if target.startswith("op"):
+                    into.setdefault((source, target), []).append(e)
+                    continue
             folded = not (source.startswith("n") and target.startswith("op"))
             if source == target or (folded and (source, target) in drawn):
                 continue  # between plain nodes, one edge per use: `x * x` has two
             drawn.add((source, target))
-            label = self._edge_label(e)
-            attrs = {"label": _html(label)} if label else {}
-            if self.view == "backward" and e.value is not None:
-                attrs["color"] = "#b03060"
-            self.dot.edge(source, target, **attrs)
+            self._edge(source, target, self._edge_label(e), e.value is not None, e)
+        for (source, target), edges in into.items():
+            label = self._composite_label(edges, int(target[2:]))
+            self._edge(source, target, label, any(e.value is not None for e in edges), edges[0])
+
+    def _edge(self, source: str, target: str, label: str, carries: bool, e) -> None:
+        attrs = {"label": _html(label)} if label else {}
+        if self.view == "backward" and carries:
+            attrs["color"] = "#b03060"
+        if self.graph.nodes[e.source].kind == "op":
+            attrs["weight"] = "4"  # keep the chain of computed values straight, inputs beside it
+        self.dot.edge(source, target, **attrs)
+
+    def _composite_label(self, edges: list, out: int) -> str:
+        """The label of the one edge from an input into a folded composite: the gradient it
+        carries (the sum over the input's uses inside), the total local derivative, or the
+        output's tangent when this is the only input that carries one."""
+        if self.edge_labels == "local":
+            d = self._through(edges, out)
+            return "" if d is None else f"d = {_number(d)}"
+        values = [e.value for e in edges if e.value is not None]
+        if not values or self.view not in ("backward", "tangent"):
+            return ""
+        if self.view == "tangent":
+            sources = {
+                e.source
+                for e in self.graph.edges
+                if e.value is not None
+                and self.inside.get(e.target, e.target) == out
+                and self.inside.get(e.source) != out
+            }
+            if len(sources) > 1 or out not in self.graph.tangents:
+                return ""
+            values = [self.graph.tangents[out]]
+        v = np.asarray(sum(values[1:], values[0]))
+        letter = "g" if self.view == "backward" else "t"
+        return _number(v) if v.size == 1 else f"|{letter}| {np.linalg.norm(v):.2e}"
+
+    def _through(self, edges: list, out: int):
+        """d out / d source through a folded composite of scalars, by the chain rule on the
+        local derivatives of its inner edges; None where one is missing."""
+        source = edges[0].source
+        d = {source: 1.0}
+        members = sorted([k for k, c in self.inside.items() if c == out] + [out])
+        for k in members:
+            total = None
+            for e in self.graph.edges:
+                if e.target == k and e.source in d:
+                    if e.local is None or d[e.source] is None:
+                        return None
+                    part = float(np.asarray(e.local).reshape(-1)[0]) * d[e.source]
+                    total = part if total is None else total + part
+            if total is not None:
+                d[k] = total
+        return d.get(out)
 
     def _endpoint(self, index: int, groups, tensor: bool) -> str:
         if index in self.hidden:
             return "folded"
         if index in groups:
             return self._group_id(groups[index])
+        if index in self.inside:  # (a tensor that leaves a composite is its output)
+            index = self.inside[index]
         return _id(index) if tensor else f"op{index}"
 
     def _edge_label(self, e) -> str:
@@ -327,6 +436,20 @@ class _Drawing:
             f"</td></tr>{rows}</table>>"
         )
         self.dot.node("legend", label, shape="plaintext")
+
+
+def _depth(graph: Graph) -> int:
+    """The number of ops on the longest path: graphs at most two ops deep are drawn left to
+    right (they read like a formula), deeper ones top to bottom, so that graphs of up to ~50
+    nodes fit a laptop's width (each step is a record ~150-350 pt wide and an op)."""
+    depth: dict[int, int] = {}
+    incoming: dict[int, list[int]] = {}
+    for e in graph.edges:
+        incoming.setdefault(e.target, []).append(e.source)
+    for node in graph.nodes:  # evaluation order: inputs first
+        before = [depth[k] for k in incoming.get(node.index, [])]
+        depth[node.index] = (node.kind == "op") + max(before, default=0)
+    return max(depth.values(), default=0)
 
 
 def _emit(graph: graphviz.Digraph, specs: list[tuple]) -> None:
@@ -400,6 +523,11 @@ def _summary(a) -> str:
     return f"mean {a.mean():.2g}, std {a.std():.2g}, range [{a.min():.2g}, {a.max():.2g}]"
 
 
+def _cell(a) -> str:
+    """`_summary` for a record: statistics on two lines, so that records stay narrow."""
+    return _summary(a).replace(", range", "<br/>range")
+
+
 def _short(v) -> str:
     if isinstance(v, float | np.floating):
         return f"{v:.4g}"
@@ -426,6 +554,7 @@ def draw_gradcheck(f, *inputs, model=None, **options) -> tuple[graphviz.Digraph,
         blamed = toposort([o for o in outs if o.requires_grad])[result.culprit.node]
         highlight.add(graph.node_of(blamed).index)
     backward_values(graph, outs[0])
+    options.setdefault("expand", True)  # the culprit may be a primitive inside a composite
     title = f"gradcheck {'passed' if result else 'FAILED'}"
     if result.culprit is not None:
         title += f": culprit {result.culprit}"

@@ -3,6 +3,7 @@ and the values that flow in each view (gradients backward, tangents forward)."""
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,8 @@ class Node:
     name: str
     kind: str  # "op" (computed), "leaf" (requires grad), "const"
     module: str | None = None  # dotted name of the innermost module that made it
+    step: str | None = None  # the composite (relu, softmax, mse_loss) whose output this is
+    inside: int | None = None  # the output node of the outermost composite that made it
 
 
 @dataclass
@@ -95,6 +98,7 @@ def collect(outputs, model=None) -> Graph:
         module = owners.get(id(t)) or _innermost(spans, t._seq)
         nodes.append(Node(k, t, name, kind, module))
     index = {t._seq: k for k, t in enumerate(order)}
+    _composites(nodes, index)
     edges = [
         Edge(index[x._seq], k, i)
         for k, t in enumerate(order)
@@ -112,6 +116,28 @@ def collect(outputs, model=None) -> Graph:
         }
     )
     return Graph(nodes, edges, modules=modules)
+
+
+def _composites(nodes: list[Node], index: dict[int, int]) -> None:
+    """Mark each composite's output with its name and the nodes made inside its outermost call
+    (calls nest, so each node lies in at most one outermost span: a sweep and a bisection)."""
+    from minigrad.functional import COMPOSITES
+
+    spans = []
+    for node in nodes:
+        entry = COMPOSITES.get(node.tensor._seq)
+        if entry is not None and node.kind == "op":
+            node.step = entry[2]
+            spans.append((entry[1], node.tensor._seq, node.index))
+    outer: list[tuple[int, int, int]] = []
+    for span in sorted(spans):
+        if not outer or span[0] > outer[-1][1]:
+            outer.append(span)
+    starts = [s for s, _, _ in outer]
+    for node in nodes:
+        k = bisect.bisect_right(starts, node.tensor._seq) - 1
+        if k >= 0 and node.tensor._seq < outer[k][1]:
+            node.inside = outer[k][2]
 
 
 def _module_names(model):

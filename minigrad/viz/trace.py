@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.viz import jupyter
 from minigrad.viz.drawing import _summary, draw_graph
 from minigrad.viz.graph import Graph, backward_values, collect, local_derivatives
 from minigrad.viz.output import render
@@ -75,9 +76,26 @@ class BackpropTrace:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
 
+    def drawing(self, **draw_options):
+        """The backward view of the whole sweep (see `viz.draw`), composites expanded: the
+        steps are the primitives'."""
+        return draw_graph(self.graph, view="backward", **{"expand": True, **draw_options})
+
+    # Jupyter: the drawing (with Graphviz's `dot`) above the table of steps; without `dot`,
+    # the table and a one-line hint on how to get the picture.
+    def _repr_html_(self) -> str:
+        return jupyter.trace_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return jupyter.trace_markdown(self)
+
+    def _repr_svg_(self) -> str | None:
+        return self.drawing()._repr_svg_()
+
     def frames(self, folder, format: str = "svg", **draw_options) -> list[Path]:  # noqa: A002
         """One drawing per step: the gradients known so far, the current node outlined."""
         folder = Path(folder)
+        draw_options.setdefault("expand", True)  # the steps are the primitives'
         paths = []
         for k, step in enumerate(self.steps):
             done = self.steps[: k + 1]
