@@ -8,6 +8,7 @@ usage error (bad arguments, a target that cannot be loaded); errors are one line
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import importlib.util
 import inspect
@@ -26,8 +27,18 @@ class UsageError(Exception):
     """The command cannot run as asked (exit status 2)."""
 
 
+# The demos that `minigrad run` is running: a parser made without a `prog` (a demo's) is then
+# called `minigrad run NAME` in its usage line, its help and its errors, not `minigrad`.
+_RUNNING: list[str] = []
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line: `minigrad check: error: ... (see --help)`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if not args and kwargs.get("prog") is None and _RUNNING:
+            kwargs["prog"] = _RUNNING[-1]
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
@@ -200,9 +211,18 @@ def draw(args: argparse.Namespace) -> int:
         outs = list(out) if isinstance(out, tuple | list) else [out]
         if not outs or not all(isinstance(o, Tensor) for o in outs):
             raise TypeError(f"it returned {type(out).__name__}, not a Tensor or a tuple of them")
-        if args.view == "backward" and outs[0].size != 1:
-            outs[0] = outs[0].sum()
-        graph = draw_graph(*outs, view=args.view, rankdir=args.rankdir)
+        options = dict(rankdir=args.rankdir, edge_labels=args.edge_labels, expand=args.expand)
+        if args.view == "gradient":  # the graph that computes the gradient (create_graph=True)
+            (outs[0] if outs[0].size == 1 else outs[0].sum()).backward(create_graph=True)
+            grads = [x.grad for x in inputs if x.grad is not None]
+            graph = draw_graph(*grads, **options)
+        elif args.view == "tangent":  # every input's tangent is all ones
+            tangents = {x: np.ones(x.shape) for x in inputs}
+            graph = draw_graph(*outs, view="tangent", tangents=tangents, **options)
+        else:
+            if args.view == "backward" and outs[0].size != 1:
+                outs[0] = outs[0].sum()
+            graph = draw_graph(*outs, view=args.view, **options)
     except Exception as err:  # noqa: BLE001 (the drawn code raised)
         print(f"{args.target}: cannot draw: {type(err).__name__}: {err}")
         return 1
@@ -236,7 +256,11 @@ def run(args: argparse.Namespace) -> int:
     import runpy
 
     demo = runpy.run_path(str(folder / f"{args.name}.py"))
-    demo["main"](args.rest)
+    _RUNNING.append(f"minigrad run {args.name}")
+    try:
+        demo["main"](args.rest)
+    finally:
+        _RUNNING.pop()
     return 0
 
 
@@ -248,7 +272,10 @@ def tour(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from minigrad import __version__
+
     parser = Parser(prog="minigrad", description="minigrad tools")
+    parser.add_argument("--version", action="version", version=f"minigrad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = commands.add_parser("check", help="gradient-check a custom op or a function")
     p.add_argument("target", help="path/to/file.py:MyOp or package.module:function")
@@ -262,20 +289,75 @@ def _parser() -> argparse.ArgumentParser:
     d = commands.add_parser("draw", help="render the computation graph of a function")
     d.add_argument("target", help="path/to/file.py:function or package.module:function")
     _input_options(d, repeat=False)
-    d.add_argument("--view", choices=["forward", "backward"], default="backward")
+    d.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="backward",
+        help="what the nodes show: " + "; ".join(f"{k}: {v}" for k, v in VIEWS.items()),
+    )
     d.add_argument("--out", default="graph", help="output path (the suffix follows --format)")
     d.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default="svg")
-    d.add_argument("--rankdir", choices=["LR", "TB"], default=None)
+    d.add_argument(
+        "--rankdir",
+        choices=["LR", "TB", "RL", "BT"],
+        default=None,
+        help="layout direction (default: LR for at most two ops in a row, else TB)",
+    )
+    d.add_argument(
+        "--edge-labels",
+        choices=["local"],
+        default=None,
+        help="local: the local partial derivative on each edge (scalar graphs)",
+    )
+    d.add_argument(
+        "--expand",
+        action="store_true",
+        help="draw the primitives inside composites such as relu and softmax",
+    )
     d.set_defaults(run=draw)
     r = commands.add_parser(
-        "run", help="run a demo of demos/ (e.g. `minigrad run numerical_diff --quick`)"
+        "run",
+        help="run a demo of demos/ (e.g. `minigrad run numerical_diff --quick`)",
+        description="Run a demo (a script of the repository's demos/ folder); "
+        "`minigrad run NAME --help` shows its own options.",
+        epilog=_demo_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    r.add_argument("name")
+    r.add_argument("name", metavar="NAME", help="the demo, one of those listed below")
     r.add_argument("rest", nargs=argparse.REMAINDER, help="the demo's own options")
     r.set_defaults(run=run)
-    t = commands.add_parser("tour", help="a few minutes through minigrad, with an HTML report")
+    # The tour's options (and its --help) are the tour's own parser's: everything is passed on.
+    t = commands.add_parser(
+        "tour", help="a few minutes through minigrad, with an HTML report", add_help=False
+    )
     t.set_defaults(run=tour, rest=[])
     return parser
+
+
+VIEWS = {
+    "forward": "values",
+    "backward": "gradients of the (summed) first output",
+    "tangent": "forward-mode tangents, every input's tangent all ones",
+    "gradient": "the graph that computes the gradients (backward with create_graph=True)",
+}
+
+
+def _demo_list() -> str:
+    """The demos with the first line of each one's docstring."""
+    try:
+        folder = demos_folder()
+    except UsageError as err:
+        return str(err)
+    lines = ["demos:"]
+    for path in sorted(folder.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        except (OSError, SyntaxError, ValueError):
+            doc = ""
+        lines.append(f"  {path.stem:<22} {doc.strip().splitlines()[0] if doc.strip() else ''}")
+    return "\n".join(lines)
 
 
 def _input_options(p: argparse.ArgumentParser, repeat: bool = True) -> None:
