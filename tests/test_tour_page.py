@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from minigrad import viz
@@ -161,3 +162,25 @@ def test_the_code_shown_on_the_page_runs(section, capsys):
     exec(compile(page.CODE[section], f"<page code {section}>", "exec"), {})
     out = capsys.readouterr().out
     assert {"autodiff": "df/dw = 0.25", "gradcheck": "FAILED", "deep": "["}[section] in out
+
+
+def test_the_third_section_states_chance_and_every_run():
+    speeds = {n: np.array([[1e-5, 1e-3], [1e-4, 1e-2]]) for n in ("plain", "fixed")}
+    deep = page.deep_results(
+        {
+            "data": "10 Gaussian clusters",
+            "classes": 10,
+            "chance": 88.4,  # in percent, as deep_network gives it
+            "speeds": speeds,
+            "errors": {"plain": 0.912, "fixed": 0.0},
+            "figure": "",
+            "seeds": {"test_error": {"plain": [91.2, 90.0], "fixed": [0.0, 1.5]}},
+            "depths": {"depth": [1, 2], "test_error": [0.0, 91.2], "first_speeds": [[1], [1, 9]]},
+        }
+    )
+    assert deep["chance"] == pytest.approx(0.884)
+    html = " ".join(page.page("", "", [], deep).split())
+    assert "a test error of 88.4%" in html and "among the 10 classes 90.0%" in html
+    assert "chance (most frequent class)</td>" in html and "10 Gaussian clusters" in html
+    assert "<td>91.2%</td><td>90.0%</td>" in html  # every run
+    assert "<td>0.0%</td><td>91.2%</td>" in html and "<td>9×</td>" in html  # by depth

@@ -217,6 +217,43 @@ def speed_table(speeds: dict, errors: dict, chance: float) -> str:
     )
 
 
+def _repetitions(deep: dict) -> str:
+    """The test errors of every repetition (fresh data and weights), when there are several."""
+    runs = deep.get("seeds", {}).get("test_error", {})
+    count = len(next(iter(runs.values()))) if runs else 0
+    if count < 2:
+        return ""
+    rows = "".join(
+        f'<tr class="run"><td>{html.escape(n)}</td>'
+        + "".join(f"<td>{e:.1f}%</td>" for e in errors)
+        + "</tr>"
+        for n, errors in runs.items()
+    )
+    head = "".join(f"<th>run {k + 1}</th>" for k in range(count))
+    return (
+        f"<p>The same four networks on fresh data and weights, {count} times (test error):</p>"
+        f'<div class="scroll"><table class="numbers"><thead><tr><th>network</th>{head}</tr>'
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _depths(deep: dict) -> str:
+    """The standard sigmoid network at depths 1, 2, ...: where it stops learning."""
+    depths = deep.get("depths")
+    if not depths:
+        return ""
+    cells = "".join(f"<th>{d}</th>" for d in depths["depth"])
+    errors = "".join(f"<td>{e:.1f}%</td>" for e in depths["test_error"])
+    ratios = "".join(f"<td>{s[-1] / s[0]:.0f}×</td>" for s in depths["first_speeds"])
+    return (
+        "<p>The sigmoid network with the standard initialisation, 1 to "
+        f"{depths['depth'][-1]} hidden layers deep, on the same data:</p>"
+        f'<div class="scroll"><table class="numbers"><thead><tr><th>hidden layers</th>{cells}'
+        f'</tr></thead><tbody><tr class="depth"><td>test error</td>{errors}</tr>'
+        f'<tr class="depth"><td>speed last / first layer</td>{ratios}</tr></tbody></table></div>'
+    )
+
+
 CSS = """
 *{box-sizing:border-box}
 body{margin:0;padding:0 16px;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
@@ -238,7 +275,8 @@ summary{cursor:pointer;font-weight:600}
 table.numbers{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:15px}
 .numbers th,.numbers td{padding:4px 10px;white-space:nowrap;text-align:right;
 border-bottom:1px solid #e6e6e6}
-.numbers th:first-child,.numbers td:first-child{text-align:left}
+.numbers th:first-child,.numbers td:first-child{text-align:left;position:sticky;left:0;
+background:#fff}
 .numbers tr.chance td{color:#555;font-style:italic}
 .banner{background:#fff4e5;border:1px solid #f0b35a;border-radius:6px;padding:10px 14px}
 nav ol{padding-left:1.4em}
@@ -383,14 +421,16 @@ lacks a square is caught, and the node to blame is drawn red.</p>
 {_code("gradcheck")}
 
 <h2 id="deep">3. Why deep sigmoid networks learn slowly, and three fixes</h2>
-<p>Learning speed |dC/db| of each hidden layer at the first training step (Nielsen's measure,
-<a href="#seed-001">seed 001</a>), the ratio of the last hidden layer's to the first's, and the
-test error after training, on {html.escape(deep.get("data", "the tour's data"))}
-(Glorot and Bengio's experiments: <a href="#seed-000">seed 000</a>, <a href="#seed-002">seed
-002</a>).</p>
+<p>Four versions of a deep network, after Glorot and Bengio's experiments (<a
+href="#seed-000">seed 000</a>, <a href="#seed-002">seed 002</a>), trained on
+{html.escape(deep.get("data", "the tour's data"))}. The table gives each hidden layer's learning
+speed |dC/db| at the first training step, input side first (Nielsen's measure, <a
+href="#seed-001">seed 001</a>), the ratio of the last hidden layer's speed to the first's, and
+the test error after training.</p>
 <p><b>Chance level:</b> always answering the most frequent class gives a test error of
 {100 * chance:.1f}%{uniform}. A test error near this means the network has learned nothing.</p>
 {speed_table(deep["speeds"], deep["errors"], chance)}
+{_repetitions(deep)}{_depths(deep)}
 <div class="scroll figure"><img alt="learning speed of each hidden layer and test error, per
 network" src="data:image/png;base64,{deep["figure"]}"></div>
 {_code("deep")}
