@@ -110,3 +110,13 @@ def test_with_dot_a_drawing_is_svg():
     assert set(drawing._repr_mimebundle_()) == {"image/svg+xml", "text/plain"}
     assert drawing._repr_svg_().startswith("<?xml")
     assert drawing._repr_html_() is None and drawing._repr_markdown_() is None
+
+
+def test_without_dot_a_program_is_a_table_of_its_instructions(monkeypatch):
+    monkeypatch.setattr(jupyter, "has_dot", lambda: False)
+    p = mg.make_program(lambda x: (x * x + 1.0).sum())(np.ones(3))
+    drawing = viz.draw(p)
+    assert isinstance(drawing, jupyter.Drawing)
+    table = drawing._repr_markdown_()
+    assert "multiply(·, ·)" in table and "add(·, 1.0)" in table and "| input |" in table
+    assert "<table" in drawing._repr_html_()

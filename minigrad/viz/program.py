@@ -4,16 +4,16 @@ use of a value (so `multiply(x, x)` has two), small constants written inside the
 
 from __future__ import annotations
 
-import graphviz
-
 from minigrad.viz.drawing import FONT, _html, _text
+from minigrad.viz.jupyter import Drawing
 
 
-def draw_program(program, title: str | None = None, rankdir: str = "LR") -> graphviz.Digraph:
-    """The program as a graph: values flow left to right, outputs drawn bold."""
+def draw_program(program, title: str | None = None, rankdir: str = "LR") -> Drawing:
+    """The program as a graph: values flow left to right, outputs drawn bold (in Jupyter
+    without `dot`: a table of its instructions)."""
     from minigrad.program.ir import _operand
 
-    dot = graphviz.Digraph(
+    dot = Drawing(
         graph_attr={"rankdir": rankdir, "fontname": FONT},
         node_attr={"fontname": FONT, "fontsize": "10"},
         edge_attr={"fontname": FONT, "fontsize": "9"},
@@ -21,6 +21,8 @@ def draw_program(program, title: str | None = None, rankdir: str = "LR") -> grap
     if title is not None:
         dot.attr(label=_html(title), labelloc="t")
     outputs = {v.index for v in program.outputs}
+    dot.header = ("value", "is", "type")
+    dot.rows = [(v.name, "input", v.type_text()) for v in program.inputs]
     for v in program.inputs:
         dot.node(_id(v), _html(f"{v.name}: {v.type_text()}"), shape="box", style="rounded")
     drawn = set()
@@ -38,6 +40,8 @@ def draw_program(program, title: str | None = None, rankdir: str = "LR") -> grap
         if params:
             rows.append(_text(params))
         rows.append(_text(ins.out.type_text()))
+        text = f"{ins.op.name}({inline})" + (f" {params}" if params else "")
+        dot.rows.append((ins.out.name, text, ins.out.type_text()))
         bold = ins.out.index in outputs
         dot.node(
             _id(ins.out),
