@@ -49,8 +49,14 @@ LAYOUT_PROBLEMS = """() => {
 PICTURES = """() => ({
   images: [...document.images].map((i) => [i.complete && i.naturalWidth > 0,
                                            i.getBoundingClientRect().width, i.naturalWidth]),
-  svgs: [...document.querySelectorAll("svg")].map((s) =>
-          [s.getBoundingClientRect().width, s.querySelectorAll("g.node").length]),
+  svgs: [...document.querySelectorAll("svg")].map((s) => {
+    const box = s.parentElement.getBoundingClientRect();  // nodes seen without scrolling
+    const seen = [...s.querySelectorAll("g.node")].filter((g) => {
+      const r = g.getBoundingClientRect();
+      return r.left >= box.left && r.right <= box.right;
+    });
+    return [s.getBoundingClientRect().width, s.querySelectorAll("g.node").length, seen.length];
+  }),
 })"""
 
 HIGHLIGHT = """() => {
@@ -118,7 +124,7 @@ def test_the_report_reads_well_in_a_browser(report, browser):
         ), pictures["images"]
         if mode == "dot":  # the stepper's graph and the two gradient checks
             assert len(pictures["svgs"]) == 3
-            assert all(w > 100 and nodes >= 3 for w, nodes in pictures["svgs"])
+            assert all(w > 100 and nodes >= 3 and seen for w, nodes, seen in pictures["svgs"])
         else:
             assert pictures["svgs"] == []
             assert tab.locator(".banner").count() == 1

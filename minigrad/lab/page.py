@@ -18,8 +18,8 @@ from minigrad.viz.output import INSTALL
 # One sentence per seed: what "seed 004" and the others are (the texts in the project's seeds).
 SEEDS = {
     "000": "a Chinese reading (part 1) of Glorot and Bengio's 2010 paper “Understanding the "
-    "difficulty of training deep feedforward neural networks”, which introduced Shapeset-3x2 "
-    "and the normalized initialisation used in section 3.",
+    "difficulty of training deep feedforward neural networks”, which introduced the "
+    "normalized initialisation of section 3 (and the Shapeset-3x2 data).",
     "001": "the Chinese translation of chapter 5 of Michael Nielsen's online book "
     "<i>Neural Networks and Deep Learning</i>, “Why are deep neural networks hard to train?”, "
     "which measures a layer's learning speed as |dC/db|.",
@@ -303,6 +303,11 @@ stroke-dasharray:6 3}
 
 # Walks the steps in #step-data: highlights the node, its op, the edge swept and the input.
 SCRIPT = """
+// A drawing wider than its box shows its middle first: graphviz centres the nodes under a
+// long title, which would otherwise leave a phone looking at blank space.
+document.querySelectorAll(".figure").forEach(function (box) {
+  if (box.querySelector("svg")) box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;
+});
 (function () {
   var box = document.getElementById("stepper");
   if (!box) return;
