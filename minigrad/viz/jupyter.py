@@ -18,7 +18,7 @@ class Drawing(graphviz.Digraph):
     without the `dot` program, as a table of its tensors and a one-line install hint."""
 
     header = ("node", "name", "made by", "from", "shape", "dtype", "value", "gradient")
-    rows: list[tuple[str, ...]] = []  # set by viz.draw: one row per drawn tensor
+    rows: list | tuple = ()  # set by viz.draw: one row per drawn tensor
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_) -> dict[str, str]:
         if has_dot():
@@ -46,7 +46,7 @@ class Drawing(graphviz.Digraph):
         return None if has_dot() else markdown_table(self.header, self.rows, HINT)
 
     def _plain(self) -> str:
-        return f"<minigrad drawing: {len(self.rows)} tensors; .source has the DOT text>"
+        return f"<minigrad drawing of {len(self.rows)} values; .source has the DOT text>"
 
 
 def table_rows(graph, shown: set[int], steps: set[int], inside: dict[int, int], view: str):
