@@ -52,7 +52,7 @@ class Drawing(graphviz.Digraph):
 def table_rows(graph, shown: set[int], steps: set[int], inside: dict[int, int], view: str):
     """One row per drawn tensor: its node id, name, what made it and from which nodes, its
     shape, dtype, value and gradient (or tangent), as the drawing shows them."""
-    from minigrad.viz.drawing import _summary
+    from minigrad.viz.labels import _summary
 
     sources: dict[int, list[str]] = {}
     for e in graph.edges:  # a folded composite's inputs are those from outside it
@@ -112,7 +112,7 @@ def markdown_table(header, rows, note: str | None = None) -> str:
 
 
 def trace_rows(trace) -> list[tuple[str, ...]]:
-    from minigrad.viz.drawing import _summary
+    from minigrad.viz.labels import _summary
 
     return [
         (
@@ -163,7 +163,7 @@ def tensor_line(t) -> str:
     if t.requires_grad:
         parts.append("requires grad")
     if t._grad is not None:
-        from minigrad.viz.drawing import _summary
+        from minigrad.viz.labels import _summary
 
         parts.append(f"grad {_summary(t._grad.data)}")
     return " · ".join(parts)
