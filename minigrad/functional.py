@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import math
 import weakref
 
@@ -62,10 +63,13 @@ def _apply(op, *xs) -> Tensor:
 
 # -- composites, recorded for drawings -------------------------------------------------------
 # The output's sequence number -> (a weak reference to it, the first sequence number of the
-# call, the composite's name): drawings show the tensors numbered inside a call as one step,
-# as they group a module's. Entries of dead outputs are dropped as the table grows.
-COMPOSITES: dict[int, tuple[weakref.ref, int, str]] = {}
+# call, the composite's name, its function, the plain (number, string) arguments given, if any):
+# drawings show the tensors numbered inside a call as one step, as they group a module's.
+# Entries of dead outputs are dropped as the table grows.
+COMPOSITES: dict[int, tuple] = {}
 _PRUNE_AT = [4096]
+_PLAIN = (int, float, str)  # arguments worth writing in a drawing (never arrays: kept alive)
+_OTHER = object()  # an argument not recorded
 
 
 def composite(name: str):
@@ -78,7 +82,13 @@ def composite(name: str):
             start = next(_SEQUENCE)
             out = f(*args, **kwargs)
             if type(out) is Tensor and out._op is not None and out._seq > start:
-                COMPOSITES[out._seq] = (weakref.ref(out), start, name)
+                given = None
+                if len(args) > 1 or kwargs:
+                    given = (
+                        tuple(a if isinstance(a, _PLAIN) else _OTHER for a in args),
+                        {k: v for k, v in kwargs.items() if isinstance(v, _PLAIN)},
+                    )
+                COMPOSITES[out._seq] = (weakref.ref(out), start, name, f, given)
                 if len(COMPOSITES) > _PRUNE_AT[0]:
                     _prune()
             return out
@@ -88,8 +98,25 @@ def composite(name: str):
     return wrap
 
 
+def composite_label(entry: tuple) -> str:
+    """`name` and the plain arguments given by the call: `leaky_relu negative_slope=0.2`."""
+    _, _, name, f, given = entry
+    if given is None:
+        return name
+    try:
+        bound = inspect.signature(f).bind_partial(*given[0], **given[1]).arguments
+    except (TypeError, ValueError):
+        return name
+    words = [
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"
+        for k, v in bound.items()
+        if isinstance(v, _PLAIN)
+    ]
+    return " ".join([name, *words])
+
+
 def _prune() -> None:
-    for seq in [k for k, (ref, _, _) in list(COMPOSITES.items()) if ref() is None]:
+    for seq in [k for k, entry in list(COMPOSITES.items()) if entry[0]() is None]:
         COMPOSITES.pop(seq, None)
     _PRUNE_AT[0] = builtins.max(4096, 2 * len(COMPOSITES))
 

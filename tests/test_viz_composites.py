@@ -1,6 +1,7 @@
 """Drawings that match the lecture: one edge per use, gradients shown once they exist,
 composites (relu, softmax, losses, activations) drawn as one step unless expanded."""
 
+import html
 import re
 
 import numpy as np
@@ -16,6 +17,10 @@ def edges(dot) -> list[tuple[str, str]]:
 
 
 def op_labels(dot) -> list[str]:
+    return [html.unescape(label) for label in _op_labels(dot)]
+
+
+def _op_labels(dot) -> list[str]:
     return re.findall(r"^\s*op\d+ \[label=<([^>]*)>", dot.source, flags=re.M)
 
 
@@ -53,8 +58,10 @@ def test_relu_is_one_step_not_a_where_with_a_bool_constant():
 @pytest.mark.parametrize(
     ("name", "f"),
     [
-        ("softmax", lambda x: F.softmax(x, axis=-1)),
-        ("logsumexp", lambda x: F.logsumexp(x, axis=-1)),
+        ("softmax axis=-1", lambda x: F.softmax(x, axis=-1)),
+        ("logsumexp", lambda x: F.logsumexp(x)),
+        ("leaky_relu negative_slope=0.2", lambda x: nn.leaky_relu(x, 0.2)),
+        ("mse_loss reduction='sum'", lambda x: nn.mse_loss(x, np.ones((2, 3)), "sum")),
         ("gelu", nn.gelu),
         ("softplus", nn.softplus),
         ("elu", nn.elu),

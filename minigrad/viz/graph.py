@@ -121,13 +121,13 @@ def collect(outputs, model=None) -> Graph:
 def _composites(nodes: list[Node], index: dict[int, int]) -> None:
     """Mark each composite's output with its name and the nodes made inside its outermost call
     (calls nest, so each node lies in at most one outermost span: a sweep and a bisection)."""
-    from minigrad.functional import COMPOSITES
+    from minigrad.functional import COMPOSITES, composite_label
 
     spans = []
     for node in nodes:
         entry = COMPOSITES.get(node.tensor._seq)
         if entry is not None and node.kind == "op":
-            node.step = entry[2]
+            node.step = composite_label(entry)
             spans.append((entry[1], node.tensor._seq, node.index))
     outer: list[tuple[int, int, int]] = []
     for span in sorted(spans):
