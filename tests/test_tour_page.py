@@ -180,7 +180,10 @@ def test_the_third_section_states_chance_and_every_run():
             "speeds": speeds,
             "errors": {"plain": 0.912, "fixed": 0.0},
             "figure": "",
-            "seeds": {"test_error": {"plain": [91.2, 90.0], "fixed": [0.0, 1.5]}},
+            "seeds": {
+                "test_error": {"plain": [91.2, 90.0], "fixed": [0.0, 1.5]},
+                "chance": [88.4, 89.0],
+            },
             "depths": {"depth": [1, 2], "test_error": [0.0, 91.2], "first_speeds": [[1], [1, 9]]},
         }
     )
@@ -189,4 +192,5 @@ def test_the_third_section_states_chance_and_every_run():
     assert "a test error of 88.4%" in html and "among the 10 classes 90.0%" in html
     assert "chance (most frequent class)</td>" in html and "10 Gaussian clusters" in html
     assert "<td>91.2%</td><td>90.0%</td>" in html  # every run
+    assert "<td>88.4%</td><td>89.0%</td>" in html  # and its chance level
     assert "<td>0.0%</td><td>91.2%</td>" in html and "<td>9×</td>" in html  # by depth

@@ -230,6 +230,13 @@ def _repetitions(deep: dict) -> str:
         for n, errors in runs.items()
     )
     head = "".join(f"<th>run {k + 1}</th>" for k in range(count))
+    chances = deep["seeds"].get("chance", [])  # in percent, one per run
+    if len(chances) == count:
+        rows += (
+            '<tr class="chance"><td>chance (most frequent class)</td>'
+            + "".join(f"<td>{c:.1f}%</td>" for c in chances)
+            + "</tr>"
+        )
     return (
         f"<p>The same four networks on fresh data and weights, {count} times (test error):</p>"
         f'<div class="scroll"><table class="numbers"><thead><tr><th>network</th>{head}</tr>'
