@@ -188,10 +188,10 @@ class _Drawing:
                         color="#888888",
                         fontsize="10",
                     )
-                    _emit(sub, specs)
+                    _emit(sub, specs, self.spine)
                     self._pin(sub, module, groups)
             else:
-                _emit(self.dot, specs)
+                _emit(self.dot, specs, self.spine)
         for group in sorted(set(groups.values())):
             last = max(k for k, g in groups.items() if g == group)  # the module's output
             fill = self._fill(last) if last in self.norms else "#e8eef7"
@@ -460,10 +460,10 @@ def _depth(graph: Graph) -> int:
     return max(depth.values(), default=0)
 
 
-def _emit(graph: graphviz.Digraph, specs: list[tuple]) -> None:
+def _emit(graph: graphviz.Digraph, specs: list[tuple], spine: bool) -> None:
     for name, label, attrs in specs:
-        if attrs is None:
-            graph.edge(name, label)  # an op node to its output tensor
+        if attrs is None:  # an op node to its output tensor, straight below it in a model
+            graph.edge(name, label, **({"weight": "8"} if spine else {}))
         else:
             graph.node(name, label, **attrs)
 
