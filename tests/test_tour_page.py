@@ -159,6 +159,9 @@ def test_the_stepper_walks_the_reverse_sweep(report, browser, size):
         previous.click()
     assert tab.evaluate(HIGHLIGHT) == seen[2]
     tab.evaluate("document.getElementById('stepper-section').scrollIntoView()")
+    following.click()  # step 4, scrolled into sight (smoothly) with the buttons stuck on top
+    tab.wait_for_timeout(1000)
+    assert tab.evaluate(HIGHLIGHT) == seen[3]
     tab.screenshot(path=SHOTS / f"stepper_{mode}_{size}.png")
     tab.close()
 

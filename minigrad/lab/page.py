@@ -292,6 +292,7 @@ nav ol{padding-left:1.4em}
 .stepper-head{position:sticky;top:0;z-index:1;background:#fff;padding:8px 0 2px;max-width:46rem}
 .panes{display:flex;flex-wrap:wrap;gap:0 24px;align-items:flex-start}
 .panes>.scroll{min-width:0}
+@media (min-width:800px){.panes>.scroll:last-child{position:sticky;top:9.5rem}}
 .controls{display:flex;gap:8px;flex-wrap:wrap}
 .controls button{font:inherit;padding:6px 14px;border-radius:6px;border:1px solid #888;
 background:#f5f5f7;cursor:pointer}
