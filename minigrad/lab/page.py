@@ -422,7 +422,8 @@ reverse mode brings df/dh back from the output (one sweep for all inputs).</p>
 <h3 id="stepper-section">Step through the reverse sweep</h3>
 <p>Reverse mode visits the nodes from the output back. At each node, the gradient that has
 arrived (upstream, df/dnode) is multiplied by the local derivative written on an edge
-(dnode/dinput) and added to that input's gradient. Press “next” to follow it.</p>
+(dnode/dinput) and added to that input's gradient. Press “next” to follow it: the node at work
+and the edge swept are drawn orange, the input that receives the contribution dashed blue.</p>
 {steps}
 {_code("autodiff")}
 
