@@ -394,6 +394,12 @@ def page(seed_table: str, steps: str, checks, deep: dict) -> str:
         if deep.get("classes")
         else ""
     )
+    colours = (
+        ": the node at work and the edge swept are drawn orange, the input that receives the "
+        "contribution dashed blue"
+        if viz.has_dot()
+        else ""
+    )
     check_html = "".join(
         f"<h3>{html.escape(t)}</h3><pre>{html.escape(r)}</pre>{g}" for t, r, g in checks
     )
@@ -422,8 +428,7 @@ reverse mode brings df/dh back from the output (one sweep for all inputs).</p>
 <h3 id="stepper-section">Step through the reverse sweep</h3>
 <p>Reverse mode visits the nodes from the output back. At each node, the gradient that has
 arrived (upstream, df/dnode) is multiplied by the local derivative written on an edge
-(dnode/dinput) and added to that input's gradient. Press “next” to follow it: the node at work
-and the edge swept are drawn orange, the input that receives the contribution dashed blue.</p>
+(dnode/dinput) and added to that input's gradient. Press “next” to follow it{colours}.</p>
 {steps}
 {_code("autodiff")}
 
