@@ -233,7 +233,8 @@ def _depths(deep: dict) -> str:
     ratios = "".join(f"<td>{s[-1] / s[0]:.0f}×</td>" for s in depths["first_speeds"])
     return (
         "<p>The sigmoid network with the standard initialisation, 1 to "
-        f"{depths['depth'][-1]} hidden layers deep, on the same data:</p>"
+        f"{depths['depth'][-1]} hidden layers deep, on the same data (chance level "
+        f"{100 * deep['chance']:.1f}%):</p>"
         f'<div class="scroll"><table class="numbers"><thead><tr><th>hidden layers</th>{cells}'
         f'</tr></thead><tbody><tr class="depth"><td>test error</td>{errors}</tr>'
         f'<tr class="depth"><td>speed last / first layer</td>{ratios}</tr></tbody></table></div>'
