@@ -70,6 +70,9 @@ def draw(
     >>> dot = draw(x * 3, view="backward")
     >>> "grad 3" in dot.source and "multiply(·, 3)" in dot.source
     True
+    >>> relu = draw(mg.nn.relu(x))  # one step; draw(..., expand=True) shows where(x <= 0, 0, x)
+    >>> "relu" in relu.source and "where" not in relu.source
+    True
     """
     from minigrad.program.ir import Program
 
