@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad import viz
 from minigrad.lab import page, tour
 from tests.conftest import needs_dot
@@ -197,3 +198,13 @@ def test_the_third_section_states_chance_and_every_run():
     assert "<td>91.2%</td><td>90.0%</td>" in html  # every run
     assert "<td>88.4%</td><td>89.0%</td>" in html  # and its chance level
     assert "<td>0.0%</td><td>91.2%</td>" in html and "<td>9×</td>" in html  # by depth
+
+
+def test_names_cannot_break_the_stepper(monkeypatch):
+    monkeypatch.setattr(viz, "has_dot", lambda: False)  # the table and the script's data only
+    x = mg.tensor(2.0, requires_grad=True, name="</script><b>x")
+    y = x * x
+    y.name = "<i>y"
+    html = page.stepper(viz.trace(y))
+    assert "</script><b>" not in html and "<i>" not in html
+    assert "&lt;i&gt;y" in html and "\\u003c/script>" in html

@@ -154,6 +154,7 @@ def stepper(trace) -> str:
                 f"{_number(s.contribution)}, added to df/d{s.input}",
             }
         )
+    data = json.dumps(steps).replace("<", "\\u003c")  # no "</script>" from a tensor's name
     # bottom to top: the output on top, so that the sweep reads down the page as it runs
     drawing = graph_html(viz.draw_graph(graph, view="backward", edge_labels="local", rankdir="BT"))
     rows = "".join(
@@ -172,7 +173,7 @@ def stepper(trace) -> str:
 <div class="scroll"><table class="numbers"><thead><tr><th>step</th><th>at</th><th>op</th>
 <th>to input</th><th>upstream</th><th>× local</th><th>= contribution</th></tr></thead>
 <tbody>{rows}</tbody></table></div></div>
-<script type="application/json" id="step-data">{json.dumps(steps)}</script>
+<script type="application/json" id="step-data">{data}</script>
 </div>"""
 
 
