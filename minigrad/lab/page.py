@@ -381,6 +381,11 @@ def page(seed_table: str, steps: str, checks, deep: dict) -> str:
         if viz.has_dot()
         else ""
     )
+    blame = (
+        "the node to blame is drawn red"
+        if viz.has_dot()
+        else "its report names the node to blame (the culprit line)"
+    )
     check_html = "".join(
         f"<h3>{html.escape(t)}</h3><pre>{html.escape(r)}</pre>{g}" for t, r, g in checks
     )
@@ -416,7 +421,7 @@ arrived (upstream, df/dnode) is multiplied by the local derivative written on an
 <h2 id="gradcheck">2. Checking a custom op</h2>
 <p>A custom op (softsign, x / (1 + |x|)) with its derivative written by hand, compared with
 central differences by <code>gradcheck</code>. The right one passes; the one whose derivative
-lacks a square is caught, and the node to blame is drawn red.</p>
+lacks a square is caught, and {blame}.</p>
 {check_html}
 {_code("gradcheck")}
 
