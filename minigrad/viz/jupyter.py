@@ -111,36 +111,16 @@ def markdown_table(header, rows, note: str | None = None) -> str:
     return ("*" + note + "*\n\n" if note else "") + "\n".join(lines)
 
 
-def trace_rows(trace) -> list[tuple[str, ...]]:
-    from minigrad.viz.labels import _summary
-
-    return [
-        (
-            str(s.step),
-            s.name,
-            s.op,
-            s.input,
-            _summary(s.upstream),
-            "-" if s.local is None else _summary(s.local),
-            _summary(s.contribution),
-        )
-        for s in trace.steps
-    ]
-
-
-TRACE_HEADER = ("step", "at", "op", "to input", "upstream", "x local", "= contribution")
-
-
 def trace_html(trace) -> str:
     """The drawing of the backward view (with `dot`) above the table of steps."""
-    table = html_table(TRACE_HEADER, trace_rows(trace), None if has_dot() else HINT)
+    table = html_table(trace.HEADER, trace.rows(), None if has_dot() else HINT)
     if not has_dot():
         return table
     return _inline(trace.drawing()._repr_svg_()) + table
 
 
 def trace_markdown(trace) -> str:
-    return markdown_table(TRACE_HEADER, trace_rows(trace), None if has_dot() else HINT)
+    return markdown_table(trace.HEADER, trace.rows(), None if has_dot() else HINT)
 
 
 def tensor_html(t) -> str:

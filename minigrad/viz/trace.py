@@ -57,10 +57,11 @@ class BackpropTrace:
                     )
                 )
 
-    def table(self) -> str:
-        """A text table: one row per edge swept, upstream x local = contribution."""
-        header = ("step", "at", "op", "to input", "upstream", "x local", "= contribution")
-        rows = [header] + [
+    HEADER = ("step", "at", "op", "to input", "upstream", "x local", "= contribution")
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """One row of text per edge swept, as `table` and rich displays show them."""
+        return [
             (
                 str(s.step),
                 s.name,
@@ -72,6 +73,11 @@ class BackpropTrace:
             )
             for s in self.steps
         ]
+
+    def table(self) -> str:
+        """A text table: one row per edge swept, upstream x local = contribution."""
+        header = self.HEADER
+        rows = [header, *self.rows()]
         widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
