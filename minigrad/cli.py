@@ -1,5 +1,6 @@
 """The `minigrad` command: `minigrad check path/to/file.py:MyOp --shapes 3,4`,
-`minigrad draw module:function --shapes 3,4 --out graph.svg`, `minigrad run DEMO`, `minigrad tour`.
+`minigrad draw module:function --shapes 3,4 --out graph.svg`, `minigrad run DEMO`, `minigrad tour`,
+`minigrad sweep module:function --grid depth=2,3 --seeds 0,1 --out results.jsonl`.
 
 Exit status: 0 when all is well, 1 when a check fails (or the checked code raises), 2 for a
 usage error (bad arguments, a target that cannot be loaded); errors are one line on stderr.
@@ -271,6 +272,93 @@ def tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep(args: argparse.Namespace) -> int:
+    from minigrad.lab import sweep as sw
+
+    if args.target is not None:
+        f = _sweep_target(args.target)
+        grid = dict(args.grid or [])
+        if args.scheduler is not None and args.backend != "dask":
+            raise UsageError("--scheduler is for --backend dask")
+        try:  # the arguments, before any run
+            sw.configurations(f, grid, args.samples, seeds=args.seeds)
+        except (ValueError, TypeError) as err:
+            raise UsageError(str(err).removeprefix("sweep: ")) from None
+        before = len(sw.table(args.out)) if Path(args.out).exists() else 0
+        try:
+            rows = sw.sweep(
+                f,
+                grid,
+                args.samples,
+                seeds=args.seeds,
+                path=args.out,
+                n_jobs=args.n_jobs,
+                backend=args.backend,
+                scheduler=args.scheduler,
+            )
+        except Exception as err:  # noqa: BLE001 (a run raised, or the results file is bad)
+            print(f"{args.target}: FAILED: {type(err).__name__}: {err}", file=sys.stderr)
+            print(f"the finished runs are in {args.out}: run again to resume", file=sys.stderr)
+            return 1
+        ran = len(sw.table(args.out)) - before
+        print(
+            f"{args.target}: {len(rows)} runs, {len(rows) - ran} already in {args.out}, "
+            f"{ran} run now"
+        )
+    elif not args.table:
+        raise UsageError("give a FUNCTION to sweep, or --table to show a results file")
+    if args.table:
+        try:
+            print(sw.format_table(sw.table(args.out)))
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    return 0
+
+
+def _sweep_target(target: str):
+    """`DEMO:function` (a function of a demo script), else what `load` loads."""
+    where, _, name = target.rpartition(":")
+    try:
+        demo = demos_folder() / f"{where}.py"
+    except UsageError:
+        return load(target)
+    if not where.isidentifier() or not demo.is_file():
+        return load(target)
+    import runpy
+
+    namespace = runpy.run_path(str(demo))  # as `minigrad run` does
+    if name not in namespace:
+        raise UsageError(f"the demo {where} has no {name!r}")
+    return namespace[name]
+
+
+def grid_option(text: str) -> tuple[str, list]:
+    """'lr=0.1,0.3' -> ('lr', [0.1, 0.3]); each value is read as JSON, else kept as a string."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.isidentifier() or not values:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE,VALUE,..., got {text!r}")
+    return name, [_json_or_text(v) for v in values.split(",")]
+
+
+def _json_or_text(text: str):
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def jobs(text: str) -> int:
+    """joblib's n_jobs: a whole number >= 1, or -1 for all cores."""
+    return -1 if text.strip() == "-1" else count(text)
+
+
+def seed_list(text: str) -> list[int] | None:
+    """'0,1,2' -> [0, 1, 2]; 'none' -> None (the function takes no seed)."""
+    return None if text == "none" else [non_negative(s) for s in text.split(",")]
+
+
 def _parser() -> argparse.ArgumentParser:
     from minigrad import __version__
 
@@ -326,6 +414,30 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("name", metavar="NAME", help="the demo, one of those listed below")
     r.add_argument("rest", nargs=argparse.REMAINDER, help="the demo's own options")
     r.set_defaults(run=run)
+    s = commands.add_parser(
+        "sweep",
+        help="run a function over a grid of options into a JSON-lines file (resumable)",
+        description="Run FUNCTION(**options, seed=SEED) for every combination of --grid and "
+        "--seeds; each finished run is a line of --out, and runs already there are skipped.",
+    )
+    s.add_argument(
+        "target",
+        nargs="?",
+        metavar="FUNCTION",
+        help="DEMO:function, file.py:function "
+        "or package.module:function, e.g. minigrad.lab.sweep:fit",
+    )
+    s.add_argument("--grid", nargs="+", type=grid_option, metavar="NAME=V1,V2", help="options")
+    s.add_argument("--samples", type=count, help="run this many random grid points, not all")
+    s.add_argument(
+        "--seeds", type=seed_list, default=[0], help="seeds, e.g. 0,1,2 (default 0; none: no seed)"
+    )
+    s.add_argument("--out", default="results.jsonl", help="the results file (JSON lines)")
+    s.add_argument("--n-jobs", type=jobs, default=1, help="local processes (-1: all cores)")
+    s.add_argument("--backend", choices=["loky", "dask"], default="loky")
+    s.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler (tcp://host:8786)")
+    s.add_argument("--table", action="store_true", help="print the table of --out")
+    s.set_defaults(run=sweep)
     # The tour's options (and its --help) are the tour's own parser's: everything is passed on.
     t = commands.add_parser(
         "tour", help="a few minutes through minigrad, with an HTML report", add_help=False
