@@ -15,16 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import pytree
-from minigrad.autodiff.forward import Dual
 from minigrad.autodiff.mode import TRACING, enable_grad
-from minigrad.functional import concatenate
 from minigrad.tensor import Tensor
 from minigrad.transforms_base import (
     as_tensor,
     assemble,
+    basis_rows,
     check_argnums,
     check_function,
     check_like,
+    chunk_size_of,
+    concatenated,
     fresh_inputs,
     got,
     grads,
@@ -35,7 +36,7 @@ from minigrad.transforms_base import (
     tensor_outputs,
 )
 from minigrad.transforms_forward import jacfwd, jvp, linearize
-from minigrad.validate import flag, integer
+from minigrad.validate import flag
 
 __all__ = [
     "grad",
@@ -153,8 +154,7 @@ def jacrev(f, argnums: int | tuple[int, ...] = 0, *, chunk_size: int | None = No
     """
     check_function(f, "jacrev")
     check_argnums(argnums, "jacrev")
-    if chunk_size is not None:
-        chunk_size = integer(chunk_size, "jacrev", "chunk_size", low=1)
+    chunk_size = chunk_size_of(chunk_size, "jacrev")
     single = isinstance(argnums, int | np.integer)
 
     def jacobian_f(*args, **kwargs):
@@ -180,23 +180,15 @@ def _jacobian_rows(out: Tensor, xs, chunk_size: int | None) -> list[Tensor]:
             assemble([r[j] for r in rows], out.shape + x.shape, out.dtype, x, axis=0)
             for j, x in enumerate(xs)
         ]
-    chunk = chunk_size or out.size
-    parts = []
-    for start in range(0, out.size, chunk):
-        batch = min(chunk, out.size - start)
-        seeds = np.zeros((batch, out.size), dtype=out.dtype)
-        seeds[np.arange(batch), start + np.arange(batch)] = 1
-        parts.append(grads([out], [seeds.reshape((batch, *out.shape))], xs, batch=batch))
+    parts = [
+        grads([out], [seeds.reshape((len(seeds), *out.shape))], xs, batch=len(seeds))
+        for seeds in basis_rows(out.size, chunk_size or out.size, out.dtype)
+    ]
     blocks = []
     for j, x in enumerate(xs):
-        rows = [p[j] for p in parts]
+        block = concatenated([p[j] for p in parts]).reshape(out.shape + x.shape)
         dtype = np.result_type(out.dtype, x.dtype)
-        if any(r.requires_grad or isinstance(r, Dual) for r in rows):
-            block = (rows[0] if len(rows) == 1 else concatenate(rows)).reshape(out.shape + x.shape)
-            blocks.append(block if block.dtype == dtype else block.astype(dtype))
-        else:
-            stacked = np.concatenate([r.data for r in rows])
-            blocks.append(Tensor(stacked.reshape(out.shape + x.shape).astype(dtype)))
+        blocks.append(block if block.dtype == dtype else block.astype(dtype))
     return blocks
 
 

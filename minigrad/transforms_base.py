@@ -15,11 +15,11 @@ from minigrad.autodiff.graph import toposort
 from minigrad.autodiff.mode import TRACING, enable_grad
 from minigrad.autodiff.reverse import backward
 from minigrad.dtypes import as_array
-from minigrad.functional import reshape, stack
+from minigrad.functional import concatenate, reshape, stack
 from minigrad.inplace import hidden_view, variable
 from minigrad.pytree import describe
 from minigrad.tensor import Tensor
-from minigrad.validate import is_int
+from minigrad.validate import integer, is_int
 
 ALLOWED = (
     "differentiate with respect to Tensors, NumPy arrays or numbers, alone or in (nested) "
@@ -72,6 +72,27 @@ def tensor_tree(f, tree, k: int, where: str) -> tuple[list[Tensor], pytree.TreeD
     paths = treedef.paths()
     tensors = [as_tensor(x, where, arg_name(f, k, p)) for x, p in zip(leaves, paths, strict=True)]
     return tensors, treedef
+
+
+def chunk_size_of(chunk_size, where: str) -> int | None:
+    """jacfwd's and jacrev's `chunk_size`: None (all directions in one sweep) or at least 1."""
+    return None if chunk_size is None else integer(chunk_size, where, "chunk_size", low=1)
+
+
+def basis_rows(size: int, chunk: int, dtype):
+    """The rows of the identity of order `size`, `chunk` at a time: arrays (batch, size)."""
+    for start in range(0, size, chunk):
+        batch = min(chunk, size - start)
+        rows = np.zeros((batch, size), dtype=dtype)
+        rows[np.arange(batch), start + np.arange(batch)] = 1
+        yield rows
+
+
+def concatenated(tensors) -> Tensor:
+    """Tensors joined on axis 0: recorded where one of them has a graph or is a dual."""
+    if any(t.requires_grad or isinstance(t, Dual) for t in tensors):
+        return tensors[0] if len(tensors) == 1 else concatenate(tensors, axis=0)
+    return Tensor(np.concatenate([t.data for t in tensors], axis=0))
 
 
 def untraced(args, where: str) -> None:

@@ -8,15 +8,17 @@ import numpy as np
 
 from minigrad import pytree
 from minigrad.autodiff.forward import BATCHED, FORWARD, Dual, dual_level, make_dual, unpack_dual
-from minigrad.functional import concatenate
 from minigrad.tensor import Tensor
 from minigrad.transforms_base import (
     argnums_for,
     as_tensor,
     assemble,
+    basis_rows,
     check_argnums,
     check_function,
     check_like,
+    chunk_size_of,
+    concatenated,
     got,
     nest,
     release,
@@ -24,7 +26,6 @@ from minigrad.transforms_base import (
     tensor_tree,
     untraced,
 )
-from minigrad.validate import integer
 
 
 def jvp(f, primals, tangents):
@@ -118,8 +119,7 @@ def jacfwd(f, argnums: int | tuple[int, ...] = 0, *, chunk_size: int | None = No
     """
     check_function(f, "jacfwd")
     check_argnums(argnums, "jacfwd")
-    if chunk_size is not None:
-        chunk_size = integer(chunk_size, "jacfwd", "chunk_size", low=1)
+    chunk_size = chunk_size_of(chunk_size, "jacfwd")
     single = isinstance(argnums, int | np.integer)
 
     def jacobian_f(*args, **kwargs):
@@ -168,10 +168,8 @@ def _basis_jvp(f, x: Tensor, chunk: int) -> tuple[object, tuple[Tensor, ...]]:
     """(f(x), the tangent of each output leaf for every basis direction of x, stacked on a
     leading axis): forward sweeps whose tangents carry `chunk` directions each."""
     parts = []
-    for start in range(0, x.size, chunk):
-        batch = min(chunk, x.size - start)
-        basis = np.zeros((batch, x.size), dtype=x.dtype)
-        basis[np.arange(batch), start + np.arange(batch)] = 1
+    for basis in basis_rows(x.size, chunk, x.dtype):
+        batch = len(basis)
         with dual_level() as level:
             BATCHED[level] = batch
             try:
@@ -184,13 +182,7 @@ def _basis_jvp(f, x: Tensor, chunk: int) -> tuple[object, tuple[Tensor, ...]]:
                 del BATCHED[level]
     if len(parts) == 1:
         return primal, tuple(parts[0])
-    return primal, tuple(_concatenated(column) for column in zip(*parts, strict=True))
-
-
-def _concatenated(tangents: tuple[Tensor, ...]) -> Tensor:
-    if any(t.requires_grad or isinstance(t, Dual) for t in tangents):
-        return concatenate(tangents, axis=0)
-    return Tensor(np.concatenate([t.data for t in tangents], axis=0))
+    return primal, tuple(concatenated(column) for column in zip(*parts, strict=True))
 
 
 def _block(tangent: Tensor, o: Tensor, x: Tensor) -> Tensor:
