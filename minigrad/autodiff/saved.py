@@ -31,27 +31,30 @@ SMALL = 4096
 class Unsaved(np.ndarray):
     """The values of an array a node did not keep: shape and dtype only (no memory). Any
     arithmetic on it raises, so a rule that reads what its primitive did not declare fails
-    loudly instead of computing with made-up numbers."""
+    loudly instead of computing with made-up numbers. (A traced tensor's data is one too,
+    with its own message: `program/trace.py`'s Abstract.)"""
+
+    # NumPy functions that read only the shape and dtype
+    allowed = frozenset(
+        (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.result_type)
+    )
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise RuntimeError(
-            f"a derivative rule read an array that its primitive did not save (np.{ufunc.__name__} "
-            f"on shape {self.shape}); declare it in the primitive's `saves`"
-        )
+        raise self.refusal(f"np.{ufunc.__name__}")
 
     def __array_function__(self, func, types, args, kwargs):
-        if func in _SHAPE_ONLY:  # what rules may ask of an array they did not save
+        if func in self.allowed:  # what may be asked of an array without values
             plain = [a.view(np.ndarray) if isinstance(a, Unsaved) else a for a in args]
             return func(*plain, **kwargs)
-        raise RuntimeError(
-            f"a derivative rule read an array that its primitive did not save "
-            f"(np.{func.__name__} on shape {self.shape}); declare it in the primitive's `saves`"
+        raise self.refusal(f"np.{func.__name__}")
+
+    def refusal(self, what: str) -> RuntimeError:
+        return RuntimeError(
+            f"a derivative rule read an array that its primitive did not save ({what} on "
+            f"shape {self.shape}); declare it in the primitive's `saves`"
         )
 
 
-_SHAPE_ONLY = frozenset(
-    (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.result_type)
-)
 _BLANKS: dict[tuple, Unsaved] = {}
 
 

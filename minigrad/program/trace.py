@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad import pytree
 from minigrad.autodiff.mode import TRACING
+from minigrad.autodiff.saved import Unsaved
 from minigrad.dtypes import as_array
 from minigrad.program.ir import Instruction, Program, Var
 from minigrad.tensor import _SEQUENCE, Tensor
@@ -28,18 +29,14 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LAB = os.path.join(_PACKAGE, "lab")  # experiments: code of users of the engine
 
 
-class Abstract(np.ndarray):
+class Abstract(Unsaved):
     """The `data` of a traced tensor: its shape and dtype, no values. Computing with it
     raises (a program could not replay what NumPy does with it outside minigrad's ops)."""
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise _escape(f"np.{ufunc.__name__} on its data")
+    allowed = frozenset((np.shape, np.ndim, np.size, np.result_type))
 
-    def __array_function__(self, func, types, args, kwargs):
-        if func in (np.shape, np.ndim, np.size, np.result_type):
-            plain = [a.view(np.ndarray) if isinstance(a, Abstract) else a for a in args]
-            return func(*plain, **kwargs)
-        raise _escape(f"np.{func.__name__} on its data")
+    def refusal(self, what: str) -> RuntimeError:
+        return _escape(f"{what} on its data")
 
 
 def _escape(what: str) -> RuntimeError:
