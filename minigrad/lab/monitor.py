@@ -76,6 +76,7 @@ class Monitor:
         self.records = {name: LayerRecord(name) for name in self.layers}
         self.learning_speed: dict[str, list[float]] = {}
         self.weight_grad_norm: dict[str, list[float]] = {}
+        self.weight_grad_std: dict[str, list[float]] = {}
         self.weight_grads: dict[int, dict[str, np.ndarray]] = {}
         self.histogram_steps = set(histogram_steps)
         self._outputs: dict[str, Tensor] = {}
@@ -99,12 +100,12 @@ class Monitor:
             r = self.records[name]
             r.steps.append(step)
             r.mean.append(float(values.mean()))
-            r.std.append(float(values.std()))
+            r.std.append(float(values.std(dtype=np.float64)))
             r.percentiles.append(np.percentile(values, PERCENTILES))
             r.saturation.append(saturated(values, self.saturation_kind))
             g = self._grads.get(name)
             r.grad_mean.append(float(g.mean()) if g is not None else np.nan)
-            r.grad_std.append(float(g.std()) if g is not None else np.nan)
+            r.grad_std.append(float(g.std(dtype=np.float64)) if g is not None else np.nan)
             if step in self.histogram_steps:
                 r.histograms[step] = values.reshape(-1).copy()
                 if g is not None:
@@ -117,6 +118,9 @@ class Monitor:
                 self.learning_speed.setdefault(name, []).append(norm)
             else:
                 self.weight_grad_norm.setdefault(name, []).append(norm)
+                self.weight_grad_std.setdefault(name, []).append(
+                    float(p.grad.data.std(dtype=np.float64))
+                )
                 if step in self.histogram_steps:
                     self.weight_grads.setdefault(step, {})[name] = p.grad.data.reshape(-1).copy()
         self._grads.clear()

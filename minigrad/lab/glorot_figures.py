@@ -1,0 +1,274 @@
+"""The figures and table 1 of Glorot and Bengio (2010), drawn from the runs `glorot.best_runs`
+picked: each function takes those runs of one data set ({(activation, init, depth): row}) and
+writes one PNG laid out as the paper's figure (top and bottom panels where the paper has them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.lab.glorot import PAPER_SINGULAR, PAPER_TABLE_1
+from minigrad.lab.plots import pyplot, save_figure
+
+
+def runs_of(best: dict, dataset: str) -> dict:
+    """{(activation, init, depth): row} of one data set, from `best_runs`' dict."""
+    return {(a, i, d): row for (ds, a, i, d, *_), row in best.items() if ds == dataset}
+
+
+def pick(runs: dict, activation: str, init: str, depth: int | None = None) -> dict | None:
+    """The run of (activation, init) at `depth` (default: the deepest there is)."""
+    found = [(d, r) for (a, i, d), r in runs.items() if (a, i) == (activation, init)]
+    if depth is not None:
+        found = [(d, r) for d, r in found if d == depth]
+    return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def _label(row: dict) -> str:
+    return f"{row['activation']} {row['init']}, depth {row['depth']}, lr {row['lr']:g}"
+
+
+def _panels(n: int, height: float = 3.0):
+    plt = pyplot()
+    fig, axes = plt.subplots(n, 1, figsize=(7.5, height * n), squeeze=False)
+    return fig, list(axes[:, 0])
+
+
+def _missing(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"no run of {what} in the results", ha="center", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def mean_std_panel(ax, row: dict) -> None:
+    """Figure 2's panel: per layer, the mean activation over training and a +-std bar."""
+    for k, (name, s) in enumerate(row["layers"].items()):
+        steps, mean, std = (np.array(s[f]) for f in ("steps", "mean", "std"))
+        shift = 0.06 * k * (steps[1] - steps[0]) if len(steps) > 1 else 0  # bars side by side
+        ax.errorbar(steps + shift, mean, yerr=std, color=f"C{k}", label=name, capsize=2, lw=1)
+    ax.set(title=_label(row), xlabel="SGD updates (mini-batches of 10)", ylabel="activation")
+    ax.legend(fontsize=7, ncol=5, loc="upper right")
+
+
+def percentile_panel(ax, row: dict) -> None:
+    """Figures 3 and 10's panel: per layer, the 98th percentile (markers alone) and the
+    standard deviation (line with markers) of the activations over training."""
+    for k, (name, s) in enumerate(row["layers"].items()):
+        ax.plot(s["steps"], s["p98"], "o", ms=3, color=f"C{k}", label=f"{name} 98th pct.")
+        ax.plot(s["steps"], s["std"], "-+", color=f"C{k}", lw=1)
+    ax.set(title=_label(row) + "  (markers: 98th percentile; lines: std)", ylim=(0, 1.05))
+    ax.set(xlabel="SGD updates (mini-batches of 10)")
+    ax.legend(fontsize=7, ncol=3, loc="lower right")
+
+
+def histogram_panel(ax, row: dict, kind: str, log: bool = False) -> None:
+    """One normalised histogram per layer (figures 4, 6, 7 and 8)."""
+    h = row["histograms"].get(kind)
+    if h is None:
+        return _missing(ax, kind)
+    edges = np.array(h["edges"])
+    centres = (edges[:-1] + edges[1:]) / 2
+    for k, (name, counts) in enumerate(h["layers"].items()):
+        counts = np.array(counts, dtype=float)
+        ax.plot(centres, counts / max(counts.sum(), 1), color=f"C{k}", label=name, lw=1.2)
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=_label(row), ylabel="fraction")
+    ax.legend(fontsize=7, ncol=5)
+
+
+def weight_gradient_panel(ax, row: dict) -> None:
+    """Figure 9's panel: per layer, the standard deviation of the weight gradient over
+    training (on the probe examples)."""
+    for k, (name, s) in enumerate(row["layers"].items()):
+        ax.plot(s["steps"], s["weight_grad_std"], "-o", ms=2, color=f"C{k}", label=name, lw=1)
+    ax.set_yscale("log")
+    ax.set(title=_label(row), xlabel="SGD updates", ylabel="std of dC/dW")
+    ax.legend(fontsize=7, ncol=5)
+
+
+def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> Path:
+    """A figure with one panel per (activation, init, depth) of `pairs`, drawn by `draw`."""
+    fig, axes = _panels(len(pairs))
+    for ax, (activation, init, depth) in zip(axes, pairs, strict=True):
+        row = pick(runs, activation, init, depth)
+        if row is None:
+            _missing(ax, f"{activation} {init}")
+        else:
+            draw(ax, row, **kw)
+    fig.suptitle(title, fontsize=10)
+    return save_figure(fig, path)
+
+
+def error_curves(runs: dict, path: Path, title: str) -> Path:
+    """Figure 11 (and 12): test error during training, one curve per configuration, the
+    legend ordered from the highest final error to the lowest as in the paper."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    rows = sorted(runs.values(), key=lambda r: -(r["test_error"] or 1.0))
+    for row in rows:
+        c = row["curve"]
+        name = f"{row['activation']}{' N' if row['init'] == 'normalized' else ''}"
+        ax.plot(c["steps"], 100 * np.array(c["test"]), label=f"{name} ({row['depth']} layers)")
+    ax.set(title=title, xlabel="SGD updates (mini-batches of 10)", ylabel="test error %")
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+TANH, SOFTSIGN = "tanh", "softsign"
+
+
+def paper_figures(best: dict, out: Path) -> list[tuple[str, str]]:
+    """Every figure of the paper the runs allow, as (file name, caption)."""
+    out = Path(out)
+    s = runs_of(best, "shapeset")
+    files = []
+
+    def add(name: str, caption: str, path: Path | None) -> None:
+        if path is not None:
+            files.append((name, caption))
+
+    if s:
+        add(
+            "figure_2.png",
+            "Figure 2: sigmoid activations, mean and std per layer, depth 4 (top) and 5 (bottom)",
+            two_panels(
+                s,
+                [("sigmoid", "standard", 4), ("sigmoid", "standard", 5)],
+                mean_std_panel,
+                out / "figure_2.png",
+                "Figure 2: sigmoid networks, mean +- std of activations",
+            ),
+        )
+        add(
+            "figure_3.png",
+            "Figure 3: 98th percentile and std of activations over training, "
+            "tanh (top), softsign (bottom), standard init",
+            two_panels(
+                s,
+                [(TANH, "standard", None), (SOFTSIGN, "standard", None)],
+                percentile_panel,
+                out / "figure_3.png",
+                "Figure 3: saturation during training",
+            ),
+        )
+        add(
+            "figure_4.png",
+            "Figure 4: activation histograms at the end of training, tanh (top), softsign (bottom)",
+            two_panels(
+                s,
+                [(TANH, "standard", None), (SOFTSIGN, "standard", None)],
+                histogram_panel,
+                out / "figure_4.png",
+                "Figure 4: activations after training (300 test examples)",
+                kind="activations_end",
+            ),
+        )
+        for number, kind, what, log in (
+            (6, "activations_init", "activation values", False),
+            (7, "gradients_init", "back-propagated gradients dC/dh", True),
+            (8, "weight_gradients_init", "weight gradients dC/dW", True),
+        ):
+            name = f"figure_{number}.png"
+            add(
+                name,
+                f"Figure {number}: {what} at initialisation, tanh, standard (top) vs "
+                "normalized (bottom) init",
+                two_panels(
+                    s,
+                    [(TANH, "standard", None), (TANH, "normalized", None)],
+                    histogram_panel,
+                    out / name,
+                    f"Figure {number}: {what} at initialisation",
+                    kind=kind,
+                    log=log,
+                ),
+            )
+        add(
+            "figure_9.png",
+            "Figure 9: std of the weight gradients per layer during training, "
+            "tanh, standard (top) vs normalized (bottom)",
+            two_panels(
+                s,
+                [(TANH, "standard", None), (TANH, "normalized", None)],
+                weight_gradient_panel,
+                out / "figure_9.png",
+                "Figure 9: weight gradients",
+            ),
+        )
+        add(
+            "figure_10.png",
+            "Figure 10: 98th percentile and std of activations, tanh with normalized init",
+            two_panels(
+                s,
+                [(TANH, "normalized", None)],
+                percentile_panel,
+                out / "figure_10.png",
+                "Figure 10: tanh, normalized initialisation",
+            ),
+        )
+        add(
+            "figure_11.png",
+            "Figure 11: test error on Shapeset-3x2 during online training",
+            error_curves(
+                s, out / "figure_11.png", "Figure 11: Shapeset-3x2 (fresh images every step)"
+            ),
+        )
+    m = runs_of(best, "mnist")
+    if m:
+        add(
+            "figure_12.png",
+            "Figure 12 (left): test error on MNIST during training",
+            error_curves(m, out / "figure_12.png", "Figure 12 (left): MNIST"),
+        )
+    return files
+
+
+def table_1(best: dict) -> list[str]:
+    """Table 1 as markdown: test error % per configuration, ours beside the paper's, the
+    learning rate validation chose, and the mean Jacobian singular value at initialisation."""
+    lines = [
+        "| units, init, depth | Shapeset-3x2 test error %: ours / paper | MNIST: ours / paper "
+        "| lr chosen (Shapeset, MNIST) | mean Jacobian singular value (paper) |",
+        "|---|---|---|---|---|",
+    ]
+    s, m = runs_of(best, "shapeset"), runs_of(best, "mnist")
+    for activation, init, depth in sorted(set(s) | set(m), key=_table_order):
+        paper = PAPER_TABLE_1[(activation, init)]
+        if activation == "sigmoid" and depth != 4:
+            paper = ("- (table 1 has depth 4)",) * 2
+        cells, rates = [], []
+        for runs, reported in ((s, paper[0]), (m, paper[1])):
+            row = runs.get((activation, init, depth))
+            cells.append(f"{_percent(row)} / {reported}" if row else f"not run / {reported}")
+            rates.append(f"{row['lr']:g}" if row else "-")
+        row = s.get((activation, init, depth)) or m.get((activation, init, depth))
+        singular = f"{row['jacobian']['mean']:.2f}"
+        if activation != "sigmoid":
+            singular += f" ({PAPER_SINGULAR[init]})"
+        lines.append(
+            f"| {activation} {init}, {depth} | {' | '.join(cells)} | "
+            f"{', '.join(rates)} | {singular} |"
+        )
+    return lines
+
+
+def _table_order(config: tuple) -> tuple:
+    order = {"sigmoid": 0, "tanh": 1, "softsign": 2}
+    return (order[config[0]], config[1] == "normalized", config[2])
+
+
+def _percent(row: dict) -> str:
+    error = row["test_error"]
+    return "diverged" if error is None else f"{100 * error:.2f}"
+
+
+def learning_rate_lines(best: dict) -> list[str]:
+    """One line per configuration: the learning rates tried and their validation errors."""
+    lines = []
+    for (dataset, activation, init, depth, *_), row in sorted(best.items()):
+        tried = ", ".join(
+            f"{lr:g}: {'diverged' if e is None else f'{100 * e:.1f}%'}" for lr, e in row["tried"]
+        )
+        lines.append(f"- {dataset}, {activation} {init}, depth {depth}: {tried}")
+    return lines

@@ -1,0 +1,141 @@
+"""minigrad.lab.glorot (Glorot and Bengio's protocol) and its figures, on tiny networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.lab import glorot, glorot_figures
+
+TINY = {"width": 12, "steps": 30, "record_every": 10, "small": True}
+
+
+def test_make_model_inits_as_the_paper():
+    rng = np.random.default_rng(0)
+    sizes = [400, 300, 300, 10]
+    standard = glorot.make_model("tanh", "standard", sizes, rng)
+    normalized = glorot.make_model("tanh", "normalized", sizes, rng)
+    assert [type(m).__name__ for m in standard.layers] == [
+        "Linear", "Tanh", "Linear", "Tanh", "Linear"
+    ]  # fmt: skip
+    for model in (standard, normalized):
+        assert all(not m.bias.data.any() for m in model.layers[::2])  # biases 0
+    w_std, w_norm = standard.layers[2].weight.data, normalized.layers[2].weight.data
+    assert w_std.var() == pytest.approx(1 / (3 * 300), rel=0.03)  # U[-1/sqrt(n), 1/sqrt(n)]
+    assert w_norm.var() == pytest.approx(2 / (300 + 300), rel=0.03)  # Var = 2/(n_in + n_out)
+    assert np.abs(w_std).max() <= 1 / np.sqrt(300)
+    assert np.abs(w_norm).max() <= np.sqrt(6 / 600)
+
+
+@pytest.mark.parametrize(
+    "activation, init, message",
+    [("relu", "standard", "activation"), ("tanh", "xavier", "init"), (None, "standard", "act")],
+)
+def test_make_model_refuses_unknown_names(activation, init, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        glorot.make_model(activation, init, [4, 3, 2], np.random.default_rng(0))
+
+
+def test_shapeset_stream_is_fresh_and_test_sets_are_fixed():
+    a, b = glorot.datasets("shapeset", 0, small=True), glorot.datasets("shapeset", 1, small=True)
+    for split in ("validation", "test"):  # the same fixed sets whatever the seed
+        assert np.array_equal(a[split][0], b[split][0])
+    x1, _ = next(a["stream"])
+    x2, _ = next(a["stream"])
+    assert x1.shape == (glorot.BATCH, 1024) and not np.array_equal(x1, x2)  # fresh images
+    assert not np.array_equal(x1, next(b["stream"])[0])  # another seed, another stream
+    assert not any((x1 == row).all() for row in a["test"][0])  # not drawn from the test set
+    with pytest.raises(ValueError, match="dataset"):
+        glorot.datasets("cifar", 0)
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("lr", float("nan")),
+        ("lr", -0.1),
+        ("lr", 0),
+        ("lr", True),
+        ("lr", "0.1"),
+        ("depth", 0),
+        ("width", 2.5),
+        ("steps", True),
+        ("record_every", 0),
+    ],
+)
+def test_train_refuses_bad_options(option, value):
+    with pytest.raises(ValueError, match=option):
+        glorot.train(**{**TINY, option: value})
+
+
+def test_train_records_what_the_figures_need():
+    r = glorot.train("shapeset", "tanh", "standard", 0.05, depth=3, **TINY)
+    assert r["diverged"] is False and r["steps_run"] == 30
+    assert 0 <= r["validation_error"] <= 1 and 0 <= r["test_error"] <= 1
+    assert r["curve"]["steps"] == [0, 10, 20, 30]
+    assert list(r["layers"]) == ["layer 1", "layer 2", "layer 3"]
+    layer = r["layers"]["layer 1"]
+    assert len(layer["p98"]) == len(layer["weight_grad_std"]) == 4
+    assert all(p2 <= p98 for p2, p98 in zip(layer["p2"], layer["p98"], strict=True))
+    h = r["histograms"]["activations_init"]
+    assert len(h["edges"]) == glorot.BINS + 1 and (h["edges"][0], h["edges"][-1]) == (-1, 1)
+    assert sum(h["layers"]["layer 2"]) == glorot.PROBE * 12  # every value of the probe counted
+    assert set(r["histograms"]) == {
+        "activations_init", "activations_end", "gradients_init", "weight_gradients_init"
+    }  # fmt: skip
+
+
+def test_a_diverging_run_stops_and_never_wins():
+    with np.errstate(all="ignore"):  # the weights overflow float32 on the way
+        bad = glorot.train("shapeset", "tanh", "standard", 1e36, depth=2, **TINY)
+    assert bad["diverged"] is True and bad["validation_error"] is None
+    assert bad["steps_run"] < TINY["steps"]
+    good = {"dataset": "shapeset", "activation": "tanh", "init": "standard", "depth": 2}
+    rows = [
+        {**good, "lr": 1e36, "validation_error": None},
+        {**good, "lr": 0.1, "validation_error": 0.5},
+        {**good, "lr": 0.01, "validation_error": 0.4},
+    ]
+    (best,) = glorot.best_runs(rows).values()
+    assert best["lr"] == 0.01 and best["tried"] == [[0.01, 0.4], [0.1, 0.5], [1e36, None]]
+    assert glorot.best_runs(rows[:1]) == {}  # nothing finished: no winner
+
+
+def test_jacobian_singular_values_match_the_closed_form():
+    rng = np.random.default_rng(3)
+    model = glorot.make_model("tanh", "normalized", [6, 5, 5, 5, 2], rng)
+    x = rng.normal(0, 1, (4, 6)).astype(np.float32)
+    got = glorot.jacobian_singular_values(model, x)
+    h = np.tanh(x.astype(np.float64) @ model.layers[0].weight.data.T.astype(np.float64))
+    means = []
+    for k in (2, 4):
+        w = model.layers[k].weight.data.astype(np.float64)
+        h_next = np.tanh(h @ w.T)
+        jac = (1 - h_next**2)[:, :, None] * w[None]  # diag(f'(z)) W, one per example
+        means.append(np.linalg.svd(jac, compute_uv=False).mean())
+        h = h_next
+    assert got["per_layer"] == pytest.approx(means, rel=1e-6)
+    assert got["mean"] == pytest.approx(np.mean(means), rel=1e-6)
+
+
+def test_monitor_records_the_weight_gradient_std():
+    model = nn.Sequential(nn.Linear(3, 4, rng=np.random.default_rng(0)), nn.Tanh())
+    from minigrad.lab import Monitor
+
+    monitor = Monitor(model)
+    model(mg.Tensor(np.ones((2, 3), np.float32))).sum().backward()
+    monitor.record(0)
+    assert monitor.weight_grad_std["0.weight"] == [pytest.approx(model[0].weight.grad.data.std())]
+
+
+def test_table_marks_configurations_the_paper_did_not_run():
+    row = {
+        "activation": "sigmoid", "init": "standard", "lr": 0.1, "test_error": 0.8,
+        "jacobian": {"mean": 0.1},
+    }  # fmt: skip
+    best = {("shapeset", "sigmoid", "standard", d, 1000, 10): {**row, "depth": d} for d in (4, 5)}
+    lines = glorot_figures.table_1(best)
+    assert "| 80.00 / 82.61 |" in lines[2] and "table 1 has depth 4" in lines[3]
+    assert "not run / 2.21" in lines[2]
