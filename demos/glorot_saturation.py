@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from minigrad.cli import Parser, count, jobs, non_negative
-from minigrad.lab import glorot, glorot_figures, sweep
+from minigrad.lab import cost_surface, glorot, glorot_figures, sweep
 from minigrad.lab.demo import output_folder
 
 QUICK = {"width": 16, "budget": 40, "record_every": 20}
@@ -65,7 +67,7 @@ def cluster_command(dataset: str, activation: str, updates: int) -> str:
     )
 
 
-def summary(best: dict, args, figures: list[tuple[str, str]], rows: list[dict]) -> str:
+def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -> str:
     seconds = sorted(r["seconds_per_step"] for r in rows if r.get("seconds_per_step"))
     per_step = seconds[len(seconds) // 2] if seconds else float("nan")
     runs = len(rows)
@@ -83,6 +85,10 @@ def summary(best: dict, args, figures: list[tuple[str, str]], rows: list[dict]) 
         "Learning rates tried (final validation error; the lowest is kept):",
         "",
         *glorot_figures.learning_rate_lines(best),
+        "",
+        "Figure 5: over the grid of (w1, w2), plateaus (cost above its median, gradient below "
+        f"5% of its largest) cover {100 * plateaus['quadratic']:.1f}% of the quadratic cost's "
+        f"surface and {100 * plateaus['cross_entropy']:.1f}% of the cross-entropy's.",
         "",
         f"The paper's budget: {runs} runs x {glorot.PAPER_UPDATES:,} updates x "
         f"{per_step * 1e3:.1f} ms = about **{hours:,.0f} core-hours** at this width; on a Dask "
@@ -142,8 +148,15 @@ def main(argv: list[str] | None = None) -> dict:
             scheduler=args.scheduler,
         )
     best = glorot.best_runs(rows)
-    figures = glorot_figures.paper_figures(best, args.out)
-    text = summary(best, args, figures, rows)
+    surfaces = cost_surface.surfaces(*cost_surface.two_class_data(200, np.random.default_rng(0)))
+    glorot_figures.figure_5(surfaces, args.out / "figure_5.png")
+    plateaus = {
+        k: cost_surface.plateau_fraction(surfaces[k], surfaces[k + "_grad"])
+        for k in cost_surface.COSTS
+    }
+    figures = [("figure_5.png", "Figure 5: cross-entropy and quadratic cost over two weights")]
+    figures += glorot_figures.paper_figures(best, args.out)
+    text = summary(best, args, figures, rows, plateaus)
     (args.out / "summary.md").write_text(text)
     numbers = {
         " ".join(str(v) for v in config[:4]): {
@@ -155,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
         }
         for config, row in best.items()
     }
+    numbers["figure 5 plateau fraction"] = plateaus
     (args.out / "results.json").write_text(json.dumps(numbers, indent=1))
     print(text.split("\n\n![")[0])
     return numbers

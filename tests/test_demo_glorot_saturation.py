@@ -13,6 +13,8 @@ DEMO = Path(__file__).resolve().parent.parent / "demos" / "glorot_saturation.py"
 def test_glorot_saturation_quick_and_resumed(tmp_path):
     main = runpy.run_path(str(DEMO))["main"]
     numbers = main(["--quick", "--out", str(tmp_path), "--datasets", "shapeset"])
+    plateaus = numbers.pop("figure 5 plateau fraction")
+    assert plateaus["quadratic"] > 10 * plateaus["cross_entropy"]
     assert set(numbers) == {
         "shapeset sigmoid standard 4",
         "shapeset sigmoid standard 5",
@@ -29,7 +31,7 @@ def test_glorot_saturation_quick_and_resumed(tmp_path):
         standard = numbers[f"shapeset {units} standard 5"]["mean_jacobian_singular_value"]
         normalized = numbers[f"shapeset {units} normalized 5"]["mean_jacobian_singular_value"]
         assert standard < normalized <= 1.5
-    figures = {f"figure_{n}.png" for n in (2, 3, 4, 6, 7, 8, 9, 10, 11)}
+    figures = {f"figure_{n}.png" for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)}
     assert {p.name for p in tmp_path.glob("*.png")} == figures
     assert all((tmp_path / f).read_bytes()[:4] == b"\x89PNG" for f in figures)
     summary = (tmp_path / "summary.md").read_text()
@@ -41,3 +43,4 @@ def test_glorot_saturation_quick_and_resumed(tmp_path):
     again = main(["--quick", "--out", str(tmp_path), "--datasets", "shapeset"])
     assert (tmp_path / "runs.jsonl").read_text().splitlines() == runs  # nothing trained again
     assert again == json.loads((tmp_path / "results.json").read_text())
+    assert again.pop("figure 5 plateau fraction") == plateaus and again == numbers

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.lab import glorot, glorot_figures
+from minigrad.lab import cost_surface, glorot, glorot_figures
 
 TINY = {"width": 12, "steps": 30, "record_every": 10, "small": True}
 
@@ -139,3 +139,38 @@ def test_table_marks_configurations_the_paper_did_not_run():
     lines = glorot_figures.table_1(best)
     assert "| 80.00 / 82.61 |" in lines[2] and "table 1 has depth 4" in lines[3]
     assert "not run / 2.21" in lines[2]
+
+
+def test_quadratic_cost_has_plateaus_cross_entropy_does_not():
+    x, y = cost_surface.two_class_data(200, np.random.default_rng(0))
+    s = cost_surface.surfaces(x, y, n=61)
+    quadratic = cost_surface.plateau_fraction(s["quadratic"], s["quadratic_grad"])
+    cross_entropy = cost_surface.plateau_fraction(s["cross_entropy"], s["cross_entropy_grad"])
+    assert quadratic > 0.08 and quadratic > 10 * cross_entropy  # figure 5's point
+    # the gradients on the grid are the costs' derivatives: central differences at one point
+    i, j, h = 40, 17, 1e-6
+    w1, w2 = s["axis"][i], s["axis"][j]
+    for kind in cost_surface.COSTS:
+
+        def c(a, b, kind=kind):
+            return cost_surface.cost(mg.Tensor(a), mg.Tensor(b), x, y, kind).item()
+
+        d1 = (c(w1 + h, w2) - c(w1 - h, w2)) / (2 * h)
+        d2 = (c(w1, w2 + h) - c(w1, w2 - h)) / (2 * h)
+        assert s[kind + "_grad"][i, j] == pytest.approx(np.hypot(d1, d2), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "x, y, message",
+    [
+        (np.zeros(3), np.zeros(4), "same length"),
+        (np.zeros(1), np.zeros(1), ">= 2"),
+        (np.array([0.0, np.nan]), np.zeros(2), "finite"),
+        (np.zeros(2), np.array([0.0, 0.5]), "0 or 1"),
+    ],
+)
+def test_cost_surface_refuses_bad_data(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        cost_surface.surfaces(x, y)
+    with pytest.raises(ValueError, match="kind"):
+        cost_surface.cost(mg.Tensor(1.0), mg.Tensor(1.0), np.zeros(2), np.zeros(2), "hinge")

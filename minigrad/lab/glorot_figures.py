@@ -115,6 +115,54 @@ def error_curves(runs: dict, path: Path, title: str) -> Path:
     return save_figure(fig, path)
 
 
+def figure_5(surfaces: dict, path: Path) -> Path:
+    """Figure 5: both costs over (w1, w2) as surfaces (cross-entropy black on top, quadratic
+    red, each scaled to [0, 1]), and where each one has plateaus."""
+    from minigrad.lab.cost_surface import COSTS, plateau_fraction
+
+    plt = pyplot()
+    fig = plt.figure(figsize=(11, 4.2))
+    ax = fig.add_subplot(1, 2, 1, projection="3d")
+    w1, w2 = np.meshgrid(surfaces["axis"], surfaces["axis"], indexing="ij")
+    for kind, colour in zip(COSTS, ("k", "r"), strict=True):
+        c = surfaces[kind]
+        ax.plot_wireframe(
+            w1,
+            w2,
+            (c - c.min()) / np.ptp(c),
+            color=colour,
+            lw=0.4,
+            rstride=6,
+            cstride=6,
+            label=kind.replace("_", "-"),
+        )
+    ax.set(xlabel="w1 (layer 1)", ylabel="w2 (layer 2)", zlabel="cost (scaled)")
+    ax.legend(fontsize=8)
+    ax2 = fig.add_subplot(1, 2, 2)
+    for kind, colour in zip(COSTS, ("k", "r"), strict=True):
+        c, g = surfaces[kind], surfaces[kind + "_grad"]
+        plateau = (c > np.median(c)) & (g < 0.05 * g.max())
+        share = plateau_fraction(c, g)
+        ax2.contourf(w1, w2, plateau, levels=[0.5, 1.5], colors=[colour], alpha=0.35)
+        ax2.plot(
+            [],
+            [],
+            "s",
+            color=colour,
+            alpha=0.5,
+            label=f"{kind.replace('_', '-')}: plateau {100 * share:.1f}% of the grid",
+        )
+    ax2.set(
+        xlabel="w1",
+        ylabel="w2",
+        title="plateaus: cost above its median, |gradient| < 5% of its max",
+        aspect="equal",
+    )
+    ax2.legend(fontsize=8, loc="lower right")
+    fig.suptitle("Figure 5: cross-entropy vs quadratic cost of a two-layer network")
+    return save_figure(fig, path)
+
+
 TANH, SOFTSIGN = "tanh", "softsign"
 
 
