@@ -174,3 +174,39 @@ def test_cost_surface_refuses_bad_data(x, y, message):
         cost_surface.surfaces(x, y)
     with pytest.raises(ValueError, match="kind"):
         cost_surface.cost(mg.Tensor(1.0), mg.Tensor(1.0), np.zeros(2), np.zeros(2), "hinge")
+
+
+@pytest.fixture(scope="module")
+def at_initialisation():
+    """Tanh, 5 layers of 200, standard and normalized init: the step-0 statistics."""
+    options = {"depth": 5, "width": 200, "steps": 1, "record_every": 1, "small": True}
+    return {init: glorot.train("shapeset", "tanh", init, 0.01, **options) for init in glorot.INITS}
+
+
+def _first(run: dict, field: str) -> np.ndarray:
+    return np.array([layer[field][0] for layer in run["layers"].values()])
+
+
+def test_figure_6_activations_shrink_layer_by_layer_only_with_the_standard_init(at_initialisation):
+    standard = _first(at_initialisation["standard"], "std")
+    normalized = _first(at_initialisation["normalized"], "std")
+    assert np.all(np.diff(standard) < 0) and standard[0] / standard[-1] > 5
+    assert normalized[0] / normalized[-1] < 2.5
+
+
+def test_figure_7_and_8_gradients_at_initialisation(at_initialisation):
+    for init, most in (("standard", None), ("normalized", 2.5)):
+        back = _first(at_initialisation[init], "grad_std")
+        weights = _first(at_initialisation[init], "weight_grad_std")
+        assert np.all(np.diff(back) > 0)  # back-propagated gradients shrink towards the input
+        if most is None:
+            assert back[-1] / back[0] > 5  # figure 7, top
+        else:
+            assert back[-1] / back[0] < most  # figure 7, bottom
+        assert weights.max() / weights.min() < 1.5  # figure 8: the weight gradients do not
+
+
+def test_section_4_2_2_singular_values_near_the_papers(at_initialisation):
+    standard = at_initialisation["standard"]["jacobian"]["mean"]
+    normalized = at_initialisation["normalized"]["jacobian"]["mean"]
+    assert 0.4 < standard < 0.6 and 0.65 < normalized < 0.9  # paper: 0.5 and 0.8
