@@ -1,9 +1,11 @@
 """Initialisation study gaps (seed 002): N(0, 0.01), a constant init, the backward condition.
 
 Run:  python demos/init_checks.py [--out out/init_checks] [--quick] [--seed 0] [--mnist PATH]
-1. N(0, 0.01) (std 0.01) in seed 002's tanh network 784-500-400-300-200-100-10: activations
-   shrink toward 0 layer by layer and the gradients vanish, next to Xavier's init (MNIST
-   images, or uniform random ones with --quick or without MNIST).
+1. A fixed Gaussian variance whatever the width (seed 004's "N(0, 0.01)", std 0.1, and the
+   common std 0.01) in seed 002's tanh network 784-500-400-300-200-100-10, next to Xavier's
+   init: std 0.1 (n Var[W] = 5 in a layer of 500) saturates the tanh units, std 0.01 shrinks the
+   activations toward 0 layer by layer and the gradients vanish (MNIST images, or uniform
+   random ones with --quick or without MNIST).
 2. A non-zero constant init: every weight and bias 0.1. Under SGD the units of a layer stay
    identical, exactly (the rows of each weight matrix stay equal); one weight moved by 1e-6
    breaks the symmetry and the net learns.
@@ -50,7 +52,7 @@ def small(out: Path, seed: int, quick: bool, mnist: Path | None) -> dict:
     r = ic.small_init(WIDTHS, x.astype(np.float64), rng)
     plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for init, style in (("N(0, 0.01)", "o-"), ("xavier", "s-")):
+    for init, style in (("std 0.1", "^-"), ("std 0.01", "o-"), ("xavier", "s-")):
         ax1.semilogy(LAYERS, r[init]["activation_std"], style, label=init)
         ax2.semilogy(np.arange(1, len(WIDTHS)), r[init]["weight_grad_norm"], style, label=init)
     ax1.set(
@@ -153,7 +155,7 @@ def backward(out: Path, seed: int, quick: bool) -> dict:
 
 def summary(r: dict) -> str:
     s, sym, b = r["small_init"], r["symmetry"], r["backward_variance"]
-    n01, xav = s["N(0, 0.01)"], s["xavier"]
+    big, n01, xav = s["std 0.1"], s["std 0.01"], s["xavier"]
     c0, c1 = sym["constant 0"], sym["constant 1e-06"]
 
     def ratio(act: str, cond: str) -> str:
@@ -168,12 +170,14 @@ def summary(r: dict) -> str:
 
 | claim | seed passage | ours |
 |---|---|---|
-| small random weights: the activations go to 0 layer by layer and the gradients vanish | \
-{SEED_002} (uniform init, 4c; "N(0, 0.01)" in issue 15) | tanh {"-".join(map(str, WIDTHS))}, \
-{s["inputs"]}, N(0, 0.01^2): std of the tanh outputs per layer \
-{", ".join(f"{v:.1e}" for v in n01["activation_std"])} (Xavier: \
-{", ".join(f"{v:.2f}" for v in xav["activation_std"])}); largest \\|dL/dW\\| \
-{max(n01["weight_grad_norm"]):.1e} (Xavier {max(xav["weight_grad_norm"]):.2f}) |
+| a fixed Gaussian variance ignores the width: too large saturates the units, too small makes \
+the signal vanish | seed 004, 5.7.x (Gaussian init, "variance e.g. 0.01") and {SEED_002} (4c) \
+| tanh {"-".join(map(str, WIDTHS))}, {s["inputs"]}. std 0.1 (variance 0.01): std of the tanh \
+outputs per layer {", ".join(f"{v:.2f}" for v in big["activation_std"])}. std 0.01: \
+{", ".join(f"{v:.1e}" for v in n01["activation_std"])}, largest \\|dL/dW\\| \
+{max(n01["weight_grad_norm"]):.1e}. Xavier: \
+{", ".join(f"{v:.2f}" for v in xav["activation_std"])}, largest \\|dL/dW\\| \
+{max(xav["weight_grad_norm"]):.2f} |
 | equal initial weights: the units of a layer stay identical, they cannot learn different \
 features | {SEED_002} (4a) | net {"-".join(map(str, sym["widths"]))}, every weight and bias \
 {sym["value"]}, {sym["steps"]} SGD steps at lr {sym["lr"]}: rows of every weight matrix equal \
@@ -185,7 +189,7 @@ constant; forward n_i Var[W] = 1 keeps the activations' | {SEED_002} (section 3)
 784-500-400-300-200-100-10, N(0, 1) cotangent at the output; Var[dL/dz] at hidden layer 1 \
 (output: 1): {rows} |
 
-![N(0, 0.01)](init_checks_small_init.png)
+![fixed Gaussian variances](init_checks_small_init.png)
 ![symmetry](init_checks_symmetry.png)
 ![backward variance](init_checks_backward_variance.png)
 """

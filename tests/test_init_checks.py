@@ -30,8 +30,8 @@ def test_weight_std_meets_each_condition():
 
 def test_small_init_activations_and_gradients_vanish():
     rng = np.random.default_rng(0)
-    r = ic.small_init(WIDTHS, rng.uniform(0, 1, (128, WIDTHS[0])), rng)
-    small, xavier = r["N(0, 0.01)"], r["xavier"]
+    r = ic.small_init(WIDTHS, rng.uniform(0, 1, (128, WIDTHS[0])), rng, stds=(0.01,))
+    small, xavier = r["std 0.01"], r["xavier"]
     std = small["activation_std"]
     assert np.all(std[1:] < 0.25 * std[:-1])  # each layer shrinks them (sqrt(n 1e-4) <= 0.16)
     assert std[-1] < 1e-4 < 0.1 < xavier["activation_std"].min()
@@ -84,7 +84,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="n_in"):
         ic.weight_std(0, 4, "forward")
     with pytest.raises(ValueError, match="std"):
-        ic.small_init(WIDTHS, np.ones((4, WIDTHS[0])), rng, std=0.0)
+        ic.small_init(WIDTHS, np.ones((4, WIDTHS[0])), rng, stds=(0.1, 0.0))
     with pytest.raises(ValueError, match="200 features"):
         ic.small_init(WIDTHS, np.ones((4, 7)), rng)
     with pytest.raises(ValueError, match="NaN"):
@@ -117,5 +117,16 @@ def test_demo_quick(tmp_path):
     lin = r["backward_variance"]["linear"]
     assert abs(lin["backward"]["delta_var"][0] - 1) < 0.2
     assert lin["forward"]["delta_var"][0] < 0.1
-    assert max(r["small_init"]["N(0, 0.01)"]["activation_std"][-1:]) < 1e-3
+    assert max(r["small_init"]["std 0.01"]["activation_std"][-1:]) < 1e-3
     assert "002_344d3b31c4213b3e" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_fixed_variance_of_001_saturates_wide_layers():
+    """Seed 004's Gaussian init with variance 0.01 ignores the width: in seed 002's network
+    (n Var[W] = 7.8, 5, 4, 3, 2 per layer) the tanh outputs spread wider than Xavier's, and
+    the deeper layers' stds stay far from the vanishing std 0.01 case."""
+    rng = np.random.default_rng(0)
+    r = ic.small_init(ic.SEED_002_WIDTHS, rng.uniform(0, 1, (64, 784)), rng, stds=(0.1,))
+    assert set(r) == {"std 0.1", "xavier"}
+    big, xavier = r["std 0.1"]["activation_std"], r["xavier"]["activation_std"]
+    assert np.all(big > 1.4 * xavier) and big.min() > 0.55
