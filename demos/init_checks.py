@@ -19,16 +19,14 @@ results.json and summary.md into the output folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from minigrad.cli import Parser, non_negative
 from minigrad.data import MnistError, load_mnist
 from minigrad.data.synthetic import blobs
 from minigrad.lab import init_checks as ic
-from minigrad.lab.demo import output_folder
+from minigrad.lab.demo import demo_parser, write_results
 from minigrad.lab.plots import pyplot, save_figure
 
 SEED_002 = "seeds/002_344d3b31c4213b3e.txt"
@@ -196,11 +194,7 @@ constant; forward n_i Var[W] = 1 keeps the activations' | {SEED_002} (section 3)
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=output_folder, default=Path("out/init_checks"))
-    parser.add_argument("--quick", action="store_true", help="fewer steps, no MNIST (for tests)")
-    parser.add_argument("--seed", type=non_negative, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("init_checks", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {
@@ -208,10 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
         "symmetry": symmetry(args.out, args.seed, args.quick),
         "backward_variance": backward(args.out, args.seed, args.quick),
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    (args.out / "summary.md").write_text(summary(results))
-    print(f"wrote {args.out}")
-    return results
+    return write_results(args.out, results, summary(results))
 
 
 if __name__ == "__main__":

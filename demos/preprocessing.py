@@ -13,16 +13,14 @@ augment_curves.png, results.json and summary.md into the output folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from minigrad.cli import Parser, non_negative
 from minigrad.data import MnistError, load_mnist
 from minigrad.lab import augment as au
 from minigrad.lab import preprocessing as pp
-from minigrad.lab.demo import output_folder
+from minigrad.lab.demo import demo_parser, write_results
 from minigrad.lab.plots import pyplot, save_figure
 
 SEED = "seeds/004_d8bb18cf261f0e4e.txt (Qiu, 5.7.1 data augmentation, 5.7.2 preprocessing)"
@@ -274,21 +272,14 @@ def _steps(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=output_folder, default=Path("out/preprocessing"))
-    parser.add_argument("--quick", action="store_true", help="smaller runs, no MNIST (for tests)")
-    parser.add_argument("--seed", type=non_negative, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("preprocessing", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {
         "preprocessing": preprocessing(args.out, args.seed, args.quick),
         "augmentation": augmentation(args.out, args.seed, args.quick, args.mnist),
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    (args.out / "summary.md").write_text(summary(results))
-    print(f"wrote {args.out}")
-    return results
+    return write_results(args.out, results, summary(results))
 
 
 if __name__ == "__main__":

@@ -15,16 +15,14 @@ output folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from minigrad.cli import Parser, non_negative
 from minigrad.data import MnistError, load_mnist
 from minigrad.data.synthetic import blobs
 from minigrad.lab import relu_side as rs
-from minigrad.lab.demo import output_folder
+from minigrad.lab.demo import demo_parser, write_results
 from minigrad.lab.plots import pyplot, save_figure
 
 SEED_003 = "seeds/003_2c8a8dd9677738a6.txt (ReLU section)"
@@ -228,11 +226,7 @@ softplus are not | {SEED_004}, 5.1.2 | fraction of exact zeros per layer at init
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=output_folder, default=Path("out/relu_side"))
-    parser.add_argument("--quick", action="store_true", help="small nets, synthetic data (tests)")
-    parser.add_argument("--seed", type=non_negative, default=0)
-    parser.add_argument("--mnist", type=Path, default=None, help="folder of the MNIST files")
+    parser = demo_parser("relu_side", __doc__.splitlines()[0])
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     dying_result = dying(args.out, args.seed, args.quick, args.mnist)
@@ -241,10 +235,7 @@ def main(argv: list[str] | None = None) -> dict:
         "dying": dying_result,
         "sparsity": sparse(args.out, args.seed, args.quick, dying_result),
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    (args.out / "summary.md").write_text(summary(results))
-    print(f"wrote {args.out}")
-    return results
+    return write_results(args.out, results, summary(results))
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ summary.md into the output folder.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from minigrad.cli import Parser, non_negative
 from minigrad.lab import seed_checks as sc
-from minigrad.lab.demo import output_folder
+from minigrad.lab.demo import output_folder, write_results
 from minigrad.lab.plots import pyplot, save_figure
 
 SEED_001 = "seeds/001_bbec8a0e1895d029.txt (Nielsen ch. 5, vanishing gradient section, problems)"
@@ -175,10 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
         "dropout": dropout(args.out, args.seed),
         "batchnorm": batchnorm(args.out, args.seed, args.quick),
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    (args.out / "summary.md").write_text(summary(results))
-    print(f"wrote {args.out}")
-    return results
+    return write_results(args.out, results, summary(results))
 
 
 if __name__ == "__main__":

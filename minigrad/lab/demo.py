@@ -4,6 +4,7 @@ defaults depend on --quick."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from minigrad.cli import Parser, non_negative, positive
@@ -41,3 +42,11 @@ def output_folder(text: str) -> Path:
     if not text or path.is_file() or any(p.is_file() for p in path.parents):
         raise argparse.ArgumentTypeError(f"cannot write into {text!r}: it is not a folder")
     return path
+
+
+def write_results(out: Path, results: dict, summary: str) -> dict:
+    """Write a demo's `results.json` and `summary.md` into `out`, say where, return `results`."""
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "summary.md").write_text(summary)
+    print(f"wrote {out}")
+    return results
