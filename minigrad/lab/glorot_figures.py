@@ -11,6 +11,8 @@ import numpy as np
 from minigrad.lab.glorot import PAPER_SINGULAR, PAPER_TABLE_1
 from minigrad.lab.plots import pyplot, save_figure
 
+OUTSIDE = {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}  # legend placement
+
 
 def runs_of(best: dict, dataset: str) -> dict:
     """{(activation, init, depth): row} of one data set, from `best_runs`' dict."""
@@ -31,7 +33,7 @@ def _label(row: dict) -> str:
 
 def _panels(n: int, height: float = 3.0):
     plt = pyplot()
-    fig, axes = plt.subplots(n, 1, figsize=(7.5, height * n), squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(8.5, height * n), squeeze=False)
     return fig, list(axes[:, 0])
 
 
@@ -47,7 +49,7 @@ def mean_std_panel(ax, row: dict) -> None:
         shift = 0.06 * k * (steps[1] - steps[0]) if len(steps) > 1 else 0  # bars side by side
         ax.errorbar(steps + shift, mean, yerr=std, color=f"C{k}", label=name, capsize=2, lw=1)
     ax.set(title=_label(row), xlabel="SGD updates (mini-batches of 10)", ylabel="activation")
-    ax.legend(fontsize=7, ncol=5, loc="upper right")
+    ax.legend(**OUTSIDE)
 
 
 def percentile_panel(ax, row: dict) -> None:
@@ -58,7 +60,7 @@ def percentile_panel(ax, row: dict) -> None:
         ax.plot(s["steps"], s["std"], "-+", color=f"C{k}", lw=1)
     ax.set(title=_label(row) + "  (markers: 98th percentile; lines: std)", ylim=(0, 1.05))
     ax.set(xlabel="SGD updates (mini-batches of 10)")
-    ax.legend(fontsize=7, ncol=3, loc="lower right")
+    ax.legend(**OUTSIDE)
 
 
 def histogram_panel(ax, row: dict, kind: str, log: bool = False) -> None:
@@ -74,7 +76,7 @@ def histogram_panel(ax, row: dict, kind: str, log: bool = False) -> None:
     if log:
         ax.set_yscale("log")
     ax.set(title=_label(row), ylabel="fraction")
-    ax.legend(fontsize=7, ncol=5)
+    ax.legend(**OUTSIDE)
 
 
 def weight_gradient_panel(ax, row: dict) -> None:
@@ -84,7 +86,7 @@ def weight_gradient_panel(ax, row: dict) -> None:
         ax.plot(s["steps"], s["weight_grad_std"], "-o", ms=2, color=f"C{k}", label=name, lw=1)
     ax.set_yscale("log")
     ax.set(title=_label(row), xlabel="SGD updates", ylabel="std of dC/dW")
-    ax.legend(fontsize=7, ncol=5)
+    ax.legend(**OUTSIDE)
 
 
 def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> Path:
