@@ -102,7 +102,7 @@ def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -
         ],
         "```",
         "",
-        "then `python demos/glorot_saturation.py --results glorot_paper.jsonl "
+        "then `python demos/glorot_saturation.py --no-train --results glorot_paper.jsonl "
         f"--budget {glorot.PAPER_UPDATES}` draws the figures from those results.",
         "",
         *[f"![{caption}]({name})" for name, caption in figures],
@@ -127,6 +127,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--results", type=Path, help="the runs' JSON-lines file (default: OUT/runs.jsonl)"
     )
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="only draw the runs of --results at --budget (e.g. a cluster's), train nothing",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.width, args.budget, args.record_every = (
@@ -136,17 +141,26 @@ def main(argv: list[str] | None = None) -> dict:
         )
     args.out.mkdir(parents=True, exist_ok=True)
     results = args.results or args.out / "runs.jsonl"
-    rows = []
-    for grid in grids(args):
-        rows += sweep.sweep(
-            glorot.train,
-            grid,
-            seeds=[args.seed],
-            path=results,
-            n_jobs=args.n_jobs,
-            backend=args.backend,
-            scheduler=args.scheduler,
-        )
+    if args.no_train and not results.is_file():
+        parser.error(f"--no-train: there is no results file {results}; give it with --results")
+    if args.no_train:  # draw what the results file has at this budget
+        rows = [
+            r
+            for r in sweep.table(results)
+            if r["steps"] == args.budget and r["dataset"] in args.datasets
+        ]
+    else:
+        rows = []
+        for grid in grids(args):
+            rows += sweep.sweep(
+                glorot.train,
+                grid,
+                seeds=[args.seed],
+                path=results,
+                n_jobs=args.n_jobs,
+                backend=args.backend,
+                scheduler=args.scheduler,
+            )
     best = glorot.best_runs(rows)
     surfaces = cost_surface.surfaces(*cost_surface.two_class_data(200, np.random.default_rng(0)))
     glorot_figures.figure_5(surfaces, args.out / "figure_5.png")

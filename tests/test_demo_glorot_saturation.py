@@ -7,6 +7,8 @@ import json
 import runpy
 from pathlib import Path
 
+import pytest
+
 DEMO = Path(__file__).resolve().parent.parent / "demos" / "glorot_saturation.py"
 
 
@@ -44,3 +46,18 @@ def test_glorot_saturation_quick_and_resumed(tmp_path):
     assert (tmp_path / "runs.jsonl").read_text().splitlines() == runs  # nothing trained again
     assert again == json.loads((tmp_path / "results.json").read_text())
     assert again.pop("figure 5 plateau fraction") == plateaus and again == numbers
+
+
+def test_glorot_no_train_only_draws(tmp_path, capsys):
+    main = runpy.run_path(str(DEMO))["main"]
+    with pytest.raises(SystemExit):
+        main(["--quick", "--no-train", "--out", str(tmp_path), "--datasets", "shapeset"])
+    assert "no results file" in capsys.readouterr().err
+    first = main(["--quick", "--out", str(tmp_path), "--datasets", "shapeset"])
+    lines = (tmp_path / "runs.jsonl").read_text()
+    drawn = main(["--quick", "--no-train", "--out", str(tmp_path), "--datasets", "shapeset"])
+    assert drawn == first and (tmp_path / "runs.jsonl").read_text() == lines
+    # another budget: nothing of it in the file, so no run is drawn and none is trained
+    other = main(["--no-train", "--budget", "7", "--out", str(tmp_path)])
+    assert list(other) == ["figure 5 plateau fraction"]
+    assert (tmp_path / "runs.jsonl").read_text() == lines

@@ -89,13 +89,16 @@ def weight_gradient_panel(ax, row: dict) -> None:
     ax.legend(**OUTSIDE)
 
 
-def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> Path:
-    """A figure with one panel per (activation, init, depth) of `pairs`, drawn by `draw`."""
+def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> Path | None:
+    """A figure with one panel per (activation, init, depth) of `pairs`, drawn by `draw`;
+    None (no file) when the runs have none of them."""
+    rows = [pick(runs, *pair) for pair in pairs]
+    if all(row is None for row in rows):
+        return None
     fig, axes = _panels(len(pairs))
-    for ax, (activation, init, depth) in zip(axes, pairs, strict=True):
-        row = pick(runs, activation, init, depth)
+    for ax, (activation, init, depth), row in zip(axes, pairs, rows, strict=True):
         if row is None:
-            _missing(ax, f"{activation} {init}")
+            _missing(ax, f"{activation} {init}" + (f", depth {depth}" if depth else ""))
         else:
             draw(ax, row, **kw)
     fig.suptitle(title, fontsize=10)
