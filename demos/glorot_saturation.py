@@ -110,7 +110,7 @@ def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse(argv: list[str] | None):
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=output_folder, default=Path("out/glorot_saturation"))
     parser.add_argument("--quick", action="store_true", help="tiny networks (tests)")
@@ -134,33 +134,51 @@ def main(argv: list[str] | None = None) -> dict:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.width, args.budget, args.record_every = (
-            QUICK["width"],
-            QUICK["budget"],
-            QUICK["record_every"],
+        args.width, args.budget, args.record_every = (QUICK[k] for k in QUICK)
+    args.results = args.results or args.out / "runs.jsonl"
+    if args.no_train and not args.results.is_file():
+        parser.error(f"--no-train: there is no results file {args.results}; give it with --results")
+    return args
+
+
+def runs(args) -> list[dict]:
+    """Every run of the grids, trained (or resumed) through the sweep, or with --no-train
+    those of the results file at this budget."""
+    if args.no_train:
+        rows = sweep.table(args.results)
+        return [r for r in rows if r["steps"] == args.budget and r["dataset"] in args.datasets]
+    rows = []
+    for grid in grids(args):
+        rows += sweep.sweep(
+            glorot.train,
+            grid,
+            seeds=[args.seed],
+            path=args.results,
+            n_jobs=args.n_jobs,
+            backend=args.backend,
+            scheduler=args.scheduler,
         )
+    return rows
+
+
+def numbers_of(best: dict, plateaus: dict) -> dict:
+    numbers = {
+        " ".join(str(v) for v in config[:4]): {
+            "lr": row["lr"],
+            "validation_error": row["validation_error"],
+            "test_error": row["test_error"],
+            "tried": row["tried"],
+            "mean_jacobian_singular_value": row["jacobian"]["mean"],
+        }
+        for config, row in best.items()
+    }
+    return numbers | {"figure 5 plateau fraction": plateaus}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = args.results or args.out / "runs.jsonl"
-    if args.no_train and not results.is_file():
-        parser.error(f"--no-train: there is no results file {results}; give it with --results")
-    if args.no_train:  # draw what the results file has at this budget
-        rows = [
-            r
-            for r in sweep.table(results)
-            if r["steps"] == args.budget and r["dataset"] in args.datasets
-        ]
-    else:
-        rows = []
-        for grid in grids(args):
-            rows += sweep.sweep(
-                glorot.train,
-                grid,
-                seeds=[args.seed],
-                path=results,
-                n_jobs=args.n_jobs,
-                backend=args.backend,
-                scheduler=args.scheduler,
-            )
+    rows = runs(args)
     best = glorot.best_runs(rows)
     surfaces = cost_surface.surfaces(*cost_surface.two_class_data(200, np.random.default_rng(0)))
     glorot_figures.figure_5(surfaces, args.out / "figure_5.png")
@@ -172,17 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures += glorot_figures.paper_figures(best, args.out)
     text = summary(best, args, figures, rows, plateaus)
     (args.out / "summary.md").write_text(text)
-    numbers = {
-        " ".join(str(v) for v in config[:4]): {
-            "lr": row["lr"],
-            "validation_error": row["validation_error"],
-            "test_error": row["test_error"],
-            "tried": row["tried"],
-            "mean_jacobian_singular_value": row["jacobian"]["mean"],
-        }
-        for config, row in best.items()
-    }
-    numbers["figure 5 plateau fraction"] = plateaus
+    numbers = numbers_of(best, plateaus)
     (args.out / "results.json").write_text(json.dumps(numbers, indent=1))
     print(text.split("\n\n![")[0])
     return numbers

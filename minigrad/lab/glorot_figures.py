@@ -168,112 +168,91 @@ def figure_5(surfaces: dict, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-TANH, SOFTSIGN = "tanh", "softsign"
+SIGMOID_4_5 = [("sigmoid", "standard", 4), ("sigmoid", "standard", 5)]
+STANDARD = [("tanh", "standard", None), ("softsign", "standard", None)]
+TANH_INITS = [("tanh", "standard", None), ("tanh", "normalized", None)]
+# (figure, caption, panels top to bottom, panel drawer, its options): the Shapeset-3x2 figures
+FIGURES = [
+    (
+        2,
+        "sigmoid activations, mean and std per layer, depth 4 (top) and 5 (bottom)",
+        SIGMOID_4_5,
+        mean_std_panel,
+        {},
+    ),
+    (
+        3,
+        "98th percentile and std of the activations during training, tanh (top) and softsign "
+        "(bottom), standard init",
+        STANDARD,
+        percentile_panel,
+        {},
+    ),
+    (
+        4,
+        "activation histograms at the end of training, tanh (top) and softsign (bottom)",
+        STANDARD,
+        histogram_panel,
+        {"kind": "activations_end"},
+    ),
+    (
+        6,
+        "activation values at initialisation, tanh, standard (top) and normalized (bottom) init",
+        TANH_INITS,
+        histogram_panel,
+        {"kind": "activations_init"},
+    ),
+    (
+        7,
+        "back-propagated gradients dC/dh at initialisation, tanh, standard (top) and normalized "
+        "(bottom)",
+        TANH_INITS,
+        histogram_panel,
+        {"kind": "gradients_init", "log": True},
+    ),
+    (
+        8,
+        "weight gradients dC/dW at initialisation, tanh, standard (top) and normalized (bottom)",
+        TANH_INITS,
+        histogram_panel,
+        {"kind": "weight_gradients_init", "log": True},
+    ),
+    (
+        9,
+        "std of the weight gradients per layer during training, tanh, standard (top) and "
+        "normalized (bottom)",
+        TANH_INITS,
+        weight_gradient_panel,
+        {},
+    ),
+    (
+        10,
+        "98th percentile and std of the activations during training, tanh, normalized init",
+        [("tanh", "normalized", None)],
+        percentile_panel,
+        {},
+    ),
+]
+CURVES = [
+    ("shapeset", 11, "Figure 11: test error on Shapeset-3x2 (fresh images every step)"),
+    ("mnist", 12, "Figure 12 (left): test error on MNIST during training"),
+]
 
 
 def paper_figures(best: dict, out: Path) -> list[tuple[str, str]]:
-    """Every figure of the paper the runs allow, as (file name, caption)."""
-    out = Path(out)
-    s = runs_of(best, "shapeset")
-    files = []
-
-    def add(name: str, caption: str, path: Path | None) -> None:
-        if path is not None:
+    """Every figure of the paper the runs allow, written into `out`, as (file, caption)."""
+    out, files = Path(out), []
+    shapeset = runs_of(best, "shapeset")
+    for number, caption, panels, draw, options in FIGURES:
+        name, caption = f"figure_{number}.png", f"Figure {number}: {caption}"
+        if two_panels(shapeset, panels, draw, out / name, caption, **options):
             files.append((name, caption))
-
-    if s:
-        add(
-            "figure_2.png",
-            "Figure 2: sigmoid activations, mean and std per layer, depth 4 (top) and 5 (bottom)",
-            two_panels(
-                s,
-                [("sigmoid", "standard", 4), ("sigmoid", "standard", 5)],
-                mean_std_panel,
-                out / "figure_2.png",
-                "Figure 2: sigmoid networks, mean +- std of activations",
-            ),
-        )
-        add(
-            "figure_3.png",
-            "Figure 3: 98th percentile and std of activations over training, "
-            "tanh (top), softsign (bottom), standard init",
-            two_panels(
-                s,
-                [(TANH, "standard", None), (SOFTSIGN, "standard", None)],
-                percentile_panel,
-                out / "figure_3.png",
-                "Figure 3: saturation during training",
-            ),
-        )
-        add(
-            "figure_4.png",
-            "Figure 4: activation histograms at the end of training, tanh (top), softsign (bottom)",
-            two_panels(
-                s,
-                [(TANH, "standard", None), (SOFTSIGN, "standard", None)],
-                histogram_panel,
-                out / "figure_4.png",
-                "Figure 4: activations after training (300 test examples)",
-                kind="activations_end",
-            ),
-        )
-        for number, kind, what, log in (
-            (6, "activations_init", "activation values", False),
-            (7, "gradients_init", "back-propagated gradients dC/dh", True),
-            (8, "weight_gradients_init", "weight gradients dC/dW", True),
-        ):
-            name = f"figure_{number}.png"
-            add(
-                name,
-                f"Figure {number}: {what} at initialisation, tanh, standard (top) vs "
-                "normalized (bottom) init",
-                two_panels(
-                    s,
-                    [(TANH, "standard", None), (TANH, "normalized", None)],
-                    histogram_panel,
-                    out / name,
-                    f"Figure {number}: {what} at initialisation",
-                    kind=kind,
-                    log=log,
-                ),
-            )
-        add(
-            "figure_9.png",
-            "Figure 9: std of the weight gradients per layer during training, "
-            "tanh, standard (top) vs normalized (bottom)",
-            two_panels(
-                s,
-                [(TANH, "standard", None), (TANH, "normalized", None)],
-                weight_gradient_panel,
-                out / "figure_9.png",
-                "Figure 9: weight gradients",
-            ),
-        )
-        add(
-            "figure_10.png",
-            "Figure 10: 98th percentile and std of activations, tanh with normalized init",
-            two_panels(
-                s,
-                [(TANH, "normalized", None)],
-                percentile_panel,
-                out / "figure_10.png",
-                "Figure 10: tanh, normalized initialisation",
-            ),
-        )
-        add(
-            "figure_11.png",
-            "Figure 11: test error on Shapeset-3x2 during online training",
-            error_curves(
-                s, out / "figure_11.png", "Figure 11: Shapeset-3x2 (fresh images every step)"
-            ),
-        )
-    m = runs_of(best, "mnist")
-    if m:
-        add(
-            "figure_12.png",
-            "Figure 12 (left): test error on MNIST during training",
-            error_curves(m, out / "figure_12.png", "Figure 12 (left): MNIST"),
-        )
+    for dataset, number, caption in CURVES:
+        name = f"figure_{number}.png"
+        runs = runs_of(best, dataset)
+        if runs:
+            error_curves(runs, out / name, caption)
+            files.append((name, caption))
     return files
 
 
