@@ -147,27 +147,12 @@ def train(
     model = make_model(activation, init, [data["inputs"]] + [width] * depth + [10], rng)
     hidden = {f"layer {j + 1}": model[2 * j + 1] for j in range(depth)}
     monitor = Monitor(model, hidden, SATURATION[activation], histogram_steps={0, steps})
-    px, py = (a[:PROBE] for a in data["test"])
-    (vx, vy), (tx, ty) = data["validation"], data["test"]
-    jacobian = jacobian_singular_values(model, px)
-    opt = optim.SGD(model.parameters(), lr=lr)
-    curve = {"steps": [], "validation": [], "test": []}
-    start, diverged, step = time.perf_counter(), False, 0
-    for step in range(steps + 1):
-        if step % record_every == 0 or step == steps:
-            diverged = not _probe(model, monitor, px, py, step)
-            curve["steps"].append(step)
-            curve["validation"].append(error(model, vx[:CURVE_EXAMPLES], vy[:CURVE_EXAMPLES]))
-            curve["test"].append(error(model, tx[:CURVE_EXAMPLES], ty[:CURVE_EXAMPLES]))
-        if step == steps or diverged:
-            break
-        x, y = next(data["stream"])
-        loss = nn.cross_entropy(model(mg.Tensor(x)), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    jacobian = jacobian_singular_values(model, data["test"][0][:PROBE])
+    start = time.perf_counter()
+    curve, step, diverged = _fit(model, monitor, data, lr, steps, record_every)
     seconds = time.perf_counter() - start
     monitor.remove()
+    (vx, vy), (tx, ty) = data["validation"], data["test"]
     return {
         "validation_error": None if diverged else error(model, vx, vy),
         "test_error": None if diverged else error(model, tx, ty),
@@ -179,6 +164,28 @@ def train(
         "histograms": _histograms(monitor, activation, steps),
         "jacobian": jacobian,
     }
+
+
+def _fit(model, monitor: Monitor, data: dict, lr: float, steps: int, every: int):
+    """The SGD loop with its records: (error curves, last step, whether it diverged)."""
+    opt = optim.SGD(model.parameters(), lr=lr)
+    probe = tuple(a[:PROBE] for a in data["test"])
+    curve = {"steps": [], "validation": [], "test": []}
+    for step in range(steps + 1):
+        if step % every == 0 or step == steps:
+            finite = _probe(model, monitor, *probe, step)
+            curve["steps"].append(step)
+            for name in ("validation", "test"):
+                x, y = (a[:CURVE_EXAMPLES] for a in data[name])
+                curve[name].append(error(model, x, y))
+            if step == steps or not finite:
+                return curve, step, not finite
+        x, y = next(data["stream"])
+        loss = nn.cross_entropy(model(mg.Tensor(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    raise AssertionError("unreachable: the last step returns")
 
 
 def _check_run(lr, depth, width, steps, record_every) -> None:
