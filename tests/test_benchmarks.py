@@ -104,3 +104,15 @@ def test_compiled_benchmark_runs():
     assert "check: the compiled, eager and NumPy chain gradients agree" in out
     cells = _cells(out, "train step, MLP 784-30x4-10, batch 10")
     assert _matches(cells, TIME, TIME, TIME, RATIO, RATIO, r"\d+\.\d ms")
+
+
+def test_activations_benchmark_runs():
+    out = _run("bench_activations.py", "--quick")
+    assert out.count("check: relu, sigmoid and tanh gradients agree with NumPy's") == 2
+    assert out.count("bare ufuncs: np.maximum(x, 0) ") == 2
+    for act in ("relu", "sigmoid", "tanh"):
+        for size in ("1,000", "1,000,000"):
+            cells = _cells(out, act, size)
+            assert _matches(cells, TIME, RATIO, TIME, RATIO, "us|ms"), out
+    for size in ("1,000", "1,000,000"):
+        assert re.search(rf"  sigmoid, size {size}: minigrad \S+, numpy \S+", out)
