@@ -6,7 +6,10 @@ Run:  python demos/relu_side.py [--out out/relu_side] [--quick] [--seed 0] [--mn
    norms of a deep sigmoid and a deep ReLU net, both He-initialised, at initialisation.
 2. Dying ReLU (seed 004, 5.1.2; seed 003): the fraction of hidden units that output 0 on every
    example of the training set after SGD, over a sweep of learning rates (MNIST subset, or
-   synthetic blobs with --quick or without MNIST).
+   synthetic blobs with --quick or without MNIST); then the same training with leaky ReLU
+   (slope 0.01) and PReLU (a learned slope per unit) at the large learning rates: the fraction
+   of units with zero gradient on every example, and of units that output <= 0 on every
+   example (which a ReLU unit could not survive).
 3. Sparse activations (seed 004, 5.1.2): the fraction of exact zeros per layer at
    initialisation (ReLU vs sigmoid and softplus) and over training.
 Writes relu_chain.png, relu_dying.png, relu_sparsity.png, results.json and summary.md into the
@@ -87,10 +90,15 @@ def dataset(mnist: Path | None, quick: bool, seed: int) -> tuple[str, np.ndarray
 def dying(out: Path, seed: int, quick: bool, mnist: Path | None) -> dict:
     name, x, y = dataset(mnist, quick, seed)
     widths = (x.shape[1], 64, 64, 4) if x.shape[1] == 20 else (x.shape[1], 100, 100, 10)
-    lrs = [0.01, 0.1, 3.0] if quick else [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+    lrs = [0.01, 0.1, 0.45, 3.0] if quick else [0.01, 0.03, 0.1, 0.3, 0.5, 0.7, 1.0, 3.0]
     seeds = [seed, seed + 1] if quick else [seed, seed + 1, seed + 2]
     steps = 150 if quick else 1000
     r = rs.dying_sweep(lrs, (x.astype(np.float64), y), widths, steps, seeds)
+    large = [0.1, 0.45, 3.0] if quick else [0.3, 0.5, 0.7, 1.0, 3.0]
+    kept = {"relu": _compared(r, large)}
+    for act in ("leaky_relu", "prelu"):
+        other = rs.dying_sweep(large, (x.astype(np.float64), y), widths, steps, seeds, act)
+        kept[act] = _compared(other, large)
     runs = {lr: r["runs"][lr][0] for lr in lrs}  # the first seed's
     result = {
         "data": name,
@@ -103,6 +111,7 @@ def dying(out: Path, seed: int, quick: bool, mnist: Path | None) -> dict:
         "diverged": r["diverged"].tolist(),
         "dead_layers": {lr: runs[lr]["dead_layers"][-1].tolist() for lr in lrs},
         "final_loss": {lr: float(np.mean(runs[lr]["loss"][-50:])) for lr in lrs},
+        "kept_gradient": {"lrs": large, **kept},
         "training": {
             "lr": 0.1,
             "steps": runs[0.1]["steps"],
@@ -114,14 +123,22 @@ def dying(out: Path, seed: int, quick: bool, mnist: Path | None) -> dict:
     return {**result, "probe": x.astype(np.float64)[:500]}
 
 
+def _compared(r: dict, lrs: list[float]) -> dict:
+    """The no-gradient and nonpositive fractions (per seed and mean) at `lrs` of a sweep."""
+    rows = [r["lrs"].index(lr) for lr in lrs]
+    out = {key: _json(r[key][rows]) for key in ("no_gradient", "nonpositive", "diverged")}
+    out |= {f"{k}_mean": _json(r[f"{k}_mean"][rows]) for k in ("no_gradient", "nonpositive")}
+    return out
+
+
 def _json(a: np.ndarray) -> list:
     """A float array as a list with None for NaN (a diverged run), valid JSON."""
-    return np.where(np.isnan(a), None, a).tolist()
+    return a.tolist() if a.dtype == bool else np.where(np.isnan(a), None, a).tolist()
 
 
 def plot_dying(path: Path, r: dict, during: dict) -> None:
     plt = pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 4))
     for k, lr in enumerate(r["lrs"]):
         d = np.array(r["dead"][k], dtype=float)  # None (diverged) -> NaN
         ax1.plot([lr] * len(d), d, "o", mfc="none", color="gray", label="seeds" if k == 0 else None)
@@ -141,7 +158,47 @@ def plot_dying(path: Path, r: dict, during: dict) -> None:
         ax.set(ylabel="fraction of dead hidden units", ylim=(-0.03, 1.05))
     ax1.legend(fontsize=8)
     ax2.legend(fontsize=8, loc=(0.8, 0.08))
+    plot_kept(ax3, r["kept_gradient"], len(r["seeds"]))
     save_figure(fig, path)
+
+
+def plot_kept(ax, kept: dict, n_seeds: int) -> None:
+    """Per activation, the mean fraction of units with no gradient (solid) and of units that
+    output <= 0 on every example (dashed) against the learning rate; x: every seed diverged."""
+    lrs = np.array(kept["lrs"])
+    marks = (("relu", "k", 1.0), ("leaky_relu", "tab:blue", 0.97), ("prelu", "tab:orange", 0.94))
+    for act, color, top in marks:  # top: the height of the "diverged" crosses
+        k = kept[act]
+        no_grad = np.array(k["no_gradient_mean"], dtype=float)
+        ax.semilogx(lrs, no_grad, "o-", color=color, label=f"{act}: no gradient on any example")
+        if act != "relu":  # for relu the two fractions are the same units
+            ax.semilogx(
+                lrs,
+                np.array(k["nonpositive_mean"], dtype=float),
+                "s--",
+                color=color,
+                mfc="none",
+                label=f"{act}: output <= 0 on every example",
+            )
+        gone = np.isnan(no_grad)
+        ax.plot(
+            lrs[gone],
+            [top] * gone.sum(),
+            "x",
+            color=color,
+            ms=9,
+            label=f"{act}: all {n_seeds} seeds diverged" if gone.any() else None,
+        )
+    ax.set(
+        xlabel="learning rate (SGD)",
+        ylabel="fraction of hidden units",
+        ylim=(-0.03, 1.45),  # room for the legend above the data
+        yticks=np.linspace(0, 1, 6),
+        title=f"same training, mean of {n_seeds} seeds (non-diverged runs)",
+    )
+    ax.set_xticks(lrs, [f"{lr:g}" for lr in lrs])
+    ax.minorticks_off()
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
 
 
 def sparse(out: Path, seed: int, quick: bool, dying_result: dict) -> dict:
@@ -195,6 +252,21 @@ def summary(r: dict) -> str:
         + (f" ({int(sum(v))} diverged)" if any(v) else "")
         for lr, m, v in zip(d["lrs"], d["dead_mean"], d["diverged"], strict=True)
     )
+    kept = d["kept_gradient"]
+    kept_text = "; ".join(
+        f"lr {lr:g}: "
+        + ", ".join(
+            f"{act} {_frac(kept[act]['no_gradient_mean'][i])} no gradient"
+            + ("" if act == "relu" else f" / {_frac(kept[act]['nonpositive_mean'][i])} <= 0")
+            + (
+                f" ({sum(kept[act]['diverged'][i])} diverged)"
+                if any(kept[act]["diverged"][i])
+                else ""
+            )
+            for act in ("relu", "leaky_relu", "prelu")
+        )
+        for i, lr in enumerate(kept["lrs"])
+    )
     relu0 = ", ".join(f"{v:.2f}" for v in s["at_init"]["relu"])
     gauss0 = ", ".join(f"{v:.2f}" for v in s["at_init_gaussian_inputs"]["relu"])
     last = ", ".join(f"{v:.2f}" for v in s["training_last"])
@@ -213,6 +285,10 @@ RMS dL/dz layer 1 / layer {c["depth"]}: sigmoid {c["sigmoid_first_over_last"]:.2
 | with too large a learning rate ReLU units die (0 on all training data, gradient 0 forever) | \
 {SEED_004}, 5.1.2; {SEED_003} | {d["data"]}, net {"-".join(map(str, d["widths"]))}, \
 {d["steps"]} SGD steps, seeds {d["seeds"]}: dead fraction {dead} |
+| PReLU (and leaky ReLU) keep a gradient where ReLU units die | {SEED_004}, eqs. 5.18-5.21; \
+{SEED_003} | same nets and training; mean fraction of units whose derivative is 0 on every \
+example / that output <= 0 on every example (mean over the runs that did not diverge): \
+{kept_text} |
 | ReLU activations are sparse (about half the units at 0 at random init); sigmoid and \
 softplus are not | {SEED_004}, 5.1.2 | fraction of exact zeros per layer at init: relu {relu0} \
 (N(0, 1) inputs: {gauss0}); sigmoid and softplus \
@@ -223,6 +299,10 @@ softplus are not | {SEED_004}, 5.1.2 | fraction of exact zeros per layer at init
 ![dying ReLU](relu_dying.png)
 ![sparsity](relu_sparsity.png)
 """
+
+
+def _frac(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -67,6 +67,60 @@ def test_dead_fraction_grows_with_the_learning_rate():
     assert run["dead"][0] == 0.0 and run["dead"][-1] > 0.2  # units died during training
 
 
+def _one_unit_always_negative(activation: str):
+    """A 3-4-2 net whose hidden unit 1 has input -1 on every example."""
+    net = rs.mlp((3, 4, 2), activation, np.random.default_rng(0))
+    net[0].weight.data[1] = 0.0
+    net[0].bias.data[1] = -1.0
+    return net
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "prelu"])
+def test_units_below_zero_keep_a_gradient_unless_relu(activation):
+    x = np.random.default_rng(1).normal(0, 1, (50, 3))
+    net = _one_unit_always_negative(activation)
+    nonpositive = rs.nonpositive_units(net, x)[0]
+    no_gradient = rs.no_gradient_units(net, x)[0]
+    assert nonpositive[1]  # unit 1 is "dead" by its output in every case
+    assert no_gradient[1] == (activation == "relu")  # only the ReLU unit has no gradient
+    assert not no_gradient[[0, 2, 3]].any()
+    if activation == "prelu":
+        net[1].weight.data[1] = 0.0  # a PReLU unit whose learned slope is 0 is a ReLU unit
+        assert rs.no_gradient_units(net, x)[0].tolist() == [False, True, False, False]
+        assert net[1].weight.grad is None  # measuring does not touch the slopes' gradients
+
+
+def test_prelu_nets_have_one_slope_per_unit():
+    net = rs.mlp((3, 5, 4, 2), "prelu", np.random.default_rng(0))
+    assert [m.weight.shape for m in net if not isinstance(m, rs.nn.Linear)] == [(5,), (4,)]
+
+
+def test_leaky_and_prelu_units_keep_a_gradient_where_relu_units_die():
+    rng = np.random.default_rng(0)
+    x, y = blobs(600, rng, centers=4, dim=20, spread=3.0)
+    data, widths = (x.astype(np.float64), y), (20, 48, 48, 4)
+    relu = rs.dying_sweep([0.3, 0.45], data, widths, 200, [0, 1])
+    leaky = rs.dying_sweep([0.3, 0.45], data, widths, 200, [0, 1], "leaky_relu")
+    prelu = rs.dying_sweep([0.3], data, widths, 200, [0, 1], "prelu")
+    np.testing.assert_array_equal(relu["no_gradient"], relu["dead"])  # relu: the same units
+    assert relu["dead_mean"][1] > 0.05  # at lr 0.45 ReLU units die...
+    assert not leaky["diverged"].any() and not prelu["diverged"][0].any()
+    assert np.all(leaky["no_gradient"] == 0) and np.all(prelu["no_gradient"] == 0)  # ...these not
+    assert leaky["nonpositive_mean"][1] > 0.03  # though many are below 0 on every example
+    assert np.all(leaky["dead"] == 0)  # and none outputs exactly 0
+
+
+def test_at_a_learning_rate_that_kills_relu_units_leaky_and_prelu_nets_diverge():
+    """The other side of the same runs: the large updates that kill ReLU units (whose zero
+    gradient then stops them) blow leaky and PReLU nets up (loss NaN)."""
+    x, y = blobs(600, np.random.default_rng(0), centers=4, dim=20, spread=3.0)
+    data, widths = (x.astype(np.float64), y), (20, 48, 48, 4)
+    relu = rs.dying_sweep([3.0], data, widths, 200, [0, 1])
+    assert not relu["diverged"].any() and relu["dead_mean"][0] > 0.4
+    for act in ("leaky_relu", "prelu"):
+        assert rs.dying_sweep([3.0], data, widths, 200, [0, 1], act)["diverged"].all()
+
+
 def test_train_relu_marks_divergence_with_nan():
     rng = np.random.default_rng(0)
     x, y = blobs(200, rng, centers=3, dim=5)
@@ -117,6 +171,8 @@ def test_bad_arguments_are_named():
         rs.train_relu(rs.mlp((4, 2), "relu", rng), (GOOD, np.full(3, 2)), 0.1, 5, rng)
     with pytest.raises(ValueError, match="lr"):
         rs.train_relu(rs.mlp((4, 2), "relu", rng), (GOOD, np.zeros(3, int)), np.nan, 5, rng)
+    with pytest.raises(ValueError, match="activation"):
+        rs.dying_sweep([0.1], (GOOD, np.zeros(3, int)), (4, 2), 10, [0], "sigmoid")
     with pytest.raises(ValueError, match="z holds NaN"):
         rs.local_derivatives("relu", np.array([[np.nan]]))
 
@@ -135,3 +191,8 @@ def test_demo_quick(tmp_path):
     assert r["chain"]["sigmoid_mean_factor"] < 0.45 < 0.85 < r["chain"]["relu_mean_factor"]
     assert all(abs(v - 0.5) < 0.15 for v in r["sparsity"]["at_init_gaussian_inputs"]["relu"])
     assert "003_2c8a8dd9677738a6" in (tmp_path / "summary.md").read_text()
+    kept = r["dying"]["kept_gradient"]
+    for act in ("leaky_relu", "prelu"):
+        for ng, div in zip(kept[act]["no_gradient"], kept[act]["diverged"], strict=True):
+            assert all(v == 0 for v, d in zip(ng, div, strict=True) if not d)
+    assert "PReLU (and leaky ReLU) keep a gradient" in (tmp_path / "summary.md").read_text()

@@ -1,5 +1,6 @@
 """The ReLU side of seeds 003/004: the backward chain product w relu'(z) (no 1/4 per layer as with
-sigmoid), dying ReLU after training with a large learning rate, and the sparsity of activations."""
+sigmoid), dying ReLU after training with a large learning rate (and leaky ReLU / PReLU units that
+keep a gradient under the same training), and the sparsity of activations."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from minigrad.nn.losses import cross_entropy
 from minigrad.optim import SGD
 from minigrad.validate import choice, generator, integer, number
 
-ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softplus": nn.Softplus}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "softplus": nn.Softplus,
+    "leaky_relu": nn.LeakyReLU,  # slope 0.01 below 0 (seed 004, eq. 5.18)
+    "prelu": nn.PReLU,  # a learned slope per unit, initialised to 0.25 (eq. 5.20)
+}
+ONE_SIDED = ("relu", "leaky_relu", "prelu")  # the activations of the dying experiment
 KINDS = (*ACTIVATIONS, "linear")  # "linear": no activation module (Glorot's linear regime)
 INITS = ("he", "xavier", "standard")
 
@@ -70,8 +79,9 @@ def mlp(
     widths: Sequence[int], activation: str, rng: np.random.Generator, init: str = "he"
 ) -> nn.Sequential:
     """Linear layers of `widths` (input, hidden..., output) in float64 with `activation` after
-    each hidden one; weights from `init` ("he": N(0, 2/n_in), "xavier": N(0, 2/(n_in + n_out)),
-    "standard": U[-1/sqrt(n_in), 1/sqrt(n_in)]) and zero biases."""
+    each hidden one ("prelu": one learned slope per unit); weights from `init` ("he":
+    N(0, 2/n_in), "xavier": N(0, 2/(n_in + n_out)), "standard": U[-1/sqrt(n_in), 1/sqrt(n_in)])
+    and zero biases."""
     widths = check_widths(widths, "mlp")
     choice(activation, KINDS, "mlp", "activation")
     choice(init, INITS, "mlp", "init")
@@ -85,7 +95,9 @@ def mlp(
             nn.init.xavier_normal_(lin.weight, rng)
         nn.init.zeros_(lin.bias)
         layers.append(lin)
-        if k < len(widths) - 2 and activation != "linear":
+        if k < len(widths) - 2 and activation == "prelu":
+            layers.append(nn.PReLU(n_out))
+        elif k < len(widths) - 2 and activation != "linear":
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
@@ -193,6 +205,36 @@ def dead_units(model: nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
     return [np.all(a == 0, axis=0) for a in hidden_outputs(model, x)]
 
 
+def activation_inputs(model: nn.Sequential, x: np.ndarray) -> list[tuple[nn.Module, np.ndarray]]:
+    """Every activation module with its input z on `x` (no graph is recorded)."""
+    pairs, h = [], mg.tensor(check_inputs(x, "activation_inputs"), dtype=np.float64)
+    with mg.no_grad():
+        for m in model:
+            if not isinstance(m, nn.Linear):
+                pairs.append((m, h.numpy()))
+            h = m(h)
+    return pairs
+
+
+def no_gradient_units(model: nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
+    """Per hidden layer, which units have a zero derivative of their output with respect to
+    their input z on every example of `x` (computed by backward through the module itself):
+    no gradient reaches their weights from these examples. For ReLU these are the dead units;
+    a leaky ReLU or PReLU unit is in it only if its slope below 0 is exactly 0."""
+    out = []
+    for m, z in activation_inputs(model, x):
+        zt = mg.tensor(z, dtype=np.float64, requires_grad=True)
+        m(zt).sum().backward(inputs=[zt])  # inputs: a PReLU's slope gets no .grad here
+        out.append(np.all(zt.grad.numpy() == 0, axis=0))
+    return out
+
+
+def nonpositive_units(model: nn.Sequential, x: np.ndarray) -> list[np.ndarray]:
+    """Per hidden layer, which units output <= 0 on every example of `x` (for ReLU: the dead
+    units; for leaky ReLU / PReLU: units that would be dead if they were ReLU units)."""
+    return [np.all(a <= 0, axis=0) for a in hidden_outputs(model, x)]
+
+
 def dead_fraction(model: nn.Sequential, x: np.ndarray) -> float:
     """The fraction of all hidden units that are dead on `x`."""
     dead = dead_units(model, x)
@@ -214,8 +256,10 @@ def train_relu(
     batch: int = 64,
     every: int = 50,
 ) -> dict:
-    """Plain SGD on cross-entropy, recording every `every` steps the dead fraction and the
-    per-layer sparsity on the fixed set `data[0]` (the probe set). Stops early when the loss
+    """Plain SGD on cross-entropy, recording every `every` steps on the fixed set `data[0]`
+    (the probe set) the dead fraction (output exactly 0 on every example), the fractions of
+    units with no gradient and of units that output <= 0 on every example, and the per-layer
+    sparsity. Stops early when the loss
     is no longer finite (marked `diverged`)."""
     x = check_inputs(data[0], "train_relu", features=linears(model)[0].in_features)
     y = check_labels(data[1], len(x), linears(model)[-1].out_features, "train_relu")
@@ -224,6 +268,7 @@ def train_relu(
     generator(rng, "train_relu")
     opt = SGD(model.parameters(), lr=lr)
     rec = {"steps": [], "dead": [], "dead_layers": [], "sparsity": [], "loss": []}
+    rec |= {"no_gradient": [], "nonpositive": []}
     _probe(rec, model, x, 0)
     rec["diverged"] = False
     for step in range(1, steps + 1):
@@ -236,7 +281,7 @@ def train_relu(
         if not np.isfinite(rec["loss"][-1]):
             # NOTE: NaN weights give NaN activations, neither dead nor alive: no dead fraction
             rec["diverged"] = True
-            rec["dead"][-1] = np.nan
+            rec["dead"][-1] = rec["no_gradient"][-1] = rec["nonpositive"][-1] = np.nan
             break
         if step % every == 0 or step == steps:
             _probe(rec, model, x, step)
@@ -250,6 +295,8 @@ def _probe(rec: dict, model: nn.Sequential, x: np.ndarray, step: int) -> None:
     rec["dead"].append(float(np.concatenate(dead).mean()))
     rec["dead_layers"].append([float(d.mean()) for d in dead])
     rec["sparsity"].append(sparsity(model, x))
+    rec["no_gradient"].append(float(np.concatenate(no_gradient_units(model, x)).mean()))
+    rec["nonpositive"].append(float(np.concatenate(nonpositive_units(model, x)).mean()))
 
 
 def dying_sweep(
@@ -258,10 +305,15 @@ def dying_sweep(
     widths: Sequence[int],
     steps: int,
     seeds: Sequence[int],
+    activation: str = "relu",
 ) -> dict:
-    """For each learning rate and seed, a fresh He-initialised ReLU net of `widths` trained by
-    train_relu; the dead fraction at the end (mean and per seed) and the training records."""
+    """For each learning rate and seed, a fresh He-initialised net of `widths` with
+    `activation` (relu, leaky_relu or prelu) trained by train_relu; at the end (per seed, and
+    the mean over the seeds that did not diverge) the fractions of dead units (output exactly
+    0 on every example), of units with no gradient and of units that output <= 0 on every
+    example; and the training records."""
     lrs = check_rates(lrs, "dying_sweep")
+    choice(activation, ONE_SIDED, "dying_sweep", "activation")
     widths = check_widths(widths, "dying_sweep")
     if len(seeds) == 0:
         raise ValueError("dying_sweep: seeds must hold at least one seed")
@@ -271,12 +323,15 @@ def dying_sweep(
         for s in seeds:
             rng = np.random.default_rng(integer(s, "dying_sweep", "seeds", low=0))
             with np.errstate(over="ignore", invalid="ignore"):  # a large lr may diverge
-                runs[lr].append(train_relu(mlp(widths, "relu", rng), data, lr, steps, rng))
-    dead = np.array([[r["dead"][-1] for r in runs[lr]] for lr in lrs])
-    diverged = np.array([[r["diverged"] for r in runs[lr]] for lr in lrs])
-    with np.errstate(all="ignore"):
-        mean = np.array([np.nanmean(d) if np.isfinite(d).any() else np.nan for d in dead])
-    return {"lrs": lrs, "dead": dead, "dead_mean": mean, "diverged": diverged, "runs": runs}
+                runs[lr].append(train_relu(mlp(widths, activation, rng), data, lr, steps, rng))
+    result = {"lrs": lrs, "activation": activation, "runs": runs}
+    for key in ("dead", "no_gradient", "nonpositive"):
+        final = np.array([[r[key][-1] for r in runs[lr]] for lr in lrs])
+        with np.errstate(all="ignore"):
+            mean = [np.nanmean(f) if np.isfinite(f).any() else np.nan for f in final]
+        result[key], result[f"{key}_mean"] = final, np.array(mean)
+    result["diverged"] = np.array([[r["diverged"] for r in runs[lr]] for lr in lrs])
+    return result
 
 
 def sparsity_at_init(
