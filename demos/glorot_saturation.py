@@ -82,6 +82,14 @@ def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -
         "",
         *glorot_figures.table_1(best),
         "",
+        "Chance (always the most frequent class of the test set): "
+        + ", ".join(
+            f"{d} {100 * glorot.majority_error(d):.2f}%"
+            for d in args.datasets
+            if any(r["dataset"] == d for r in rows)
+        )
+        + ".",
+        "",
         "Learning rates tried (final validation error; the lowest is kept):",
         "",
         *glorot_figures.learning_rate_lines(best),

@@ -210,3 +210,10 @@ def test_section_4_2_2_singular_values_near_the_papers(at_initialisation):
     standard = at_initialisation["standard"]["jacobian"]["mean"]
     normalized = at_initialisation["normalized"]["jacobian"]["mean"]
     assert 0.4 < standard < 0.6 and 0.65 < normalized < 0.9  # paper: 0.5 and 0.8
+
+
+def test_majority_error_is_the_chance_level_of_the_fixed_test_set():
+    labels = glorot.datasets("shapeset", 5)["test"][1]
+    expected = 1 - np.bincount(labels).max() / len(labels)
+    assert glorot.majority_error("shapeset") == pytest.approx(expected)
+    assert 0.75 < glorot.majority_error("shapeset", 1000) < 0.9  # 9 classes, not balanced

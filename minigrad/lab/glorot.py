@@ -112,6 +112,13 @@ def _epochs(x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
             yield x[k], y[k]
 
 
+def majority_error(dataset: str, examples: int | None = None, mnist=None) -> float:
+    """The error of always answering the most frequent class of the test set (or of its first
+    `examples`): the chance level."""
+    labels = datasets(dataset, 0, mnist)["test"][1][:examples]
+    return 1 - np.bincount(labels).max() / len(labels)
+
+
 def error(model, x: np.ndarray, y: np.ndarray, chunk: int = 1000) -> float:
     """Classification error of `model` on (x, y), in chunks, without recording a graph."""
     wrong = 0

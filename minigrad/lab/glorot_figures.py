@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.lab.glorot import PAPER_SINGULAR, PAPER_TABLE_1
+from minigrad.lab.glorot import CURVE_EXAMPLES, PAPER_SINGULAR, PAPER_TABLE_1, majority_error
 from minigrad.lab.plots import pyplot, save_figure
 
 OUTSIDE = {"fontsize": 7, "loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}  # legend placement
@@ -105,7 +105,7 @@ def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> P
     return save_figure(fig, path)
 
 
-def error_curves(runs: dict, path: Path, title: str) -> Path:
+def error_curves(runs: dict, path: Path, title: str, chance: float | None = None) -> Path:
     """Figure 11 (and 12): test error during training, one curve per configuration, the
     legend ordered from the highest final error to the lowest as in the paper."""
     plt = pyplot()
@@ -115,6 +115,8 @@ def error_curves(runs: dict, path: Path, title: str) -> Path:
         c = row["curve"]
         name = f"{row['activation']}{' N' if row['init'] == 'normalized' else ''}"
         ax.plot(c["steps"], 100 * np.array(c["test"]), label=f"{name} ({row['depth']} layers)")
+    if chance is not None:
+        ax.axhline(100 * chance, color="grey", ls=":", label="always the most frequent class")
     ax.set(title=title, xlabel="SGD updates (mini-batches of 10)", ylabel="test error %")
     ax.legend(fontsize=8)
     return save_figure(fig, path)
@@ -251,7 +253,7 @@ def paper_figures(best: dict, out: Path) -> list[tuple[str, str]]:
         name = f"figure_{number}.png"
         runs = runs_of(best, dataset)
         if runs:
-            error_curves(runs, out / name, caption)
+            error_curves(runs, out / name, caption, majority_error(dataset, CURVE_EXAMPLES))
             files.append((name, caption))
     return files
 
