@@ -67,6 +67,10 @@ def cluster_command(dataset: str, activation: str, updates: int) -> str:
     )
 
 
+def _percent(fraction: float | None) -> str:
+    return "unknown (no MNIST files here)" if fraction is None else f"{100 * fraction:.2f}%"
+
+
 def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -> str:
     seconds = sorted(r["seconds_per_step"] for r in rows if r.get("seconds_per_step"))
     per_step = seconds[len(seconds) // 2] if seconds else float("nan")
@@ -84,7 +88,7 @@ def summary(best: dict, args, figures: list, rows: list[dict], plateaus: dict) -
         "",
         "Chance (always the most frequent class of the test set): "
         + ", ".join(
-            f"{d} {100 * glorot.majority_error(d):.2f}%"
+            f"{d} {_percent(glorot.majority_error(d))}"
             for d in args.datasets
             if any(r["dataset"] == d for r in rows)
         )

@@ -249,6 +249,10 @@ def paper_figures(best: dict, out: Path) -> list[tuple[str, str]]:
         name, caption = f"figure_{number}.png", f"Figure {number}: {caption}"
         if two_panels(shapeset, panels, draw, out / name, caption, **options):
             files.append((name, caption))
+    mnist = runs_of(best, "mnist")
+    caption = "Figure 2 on MNIST: the 4-layer sigmoid network, mean and std per layer"
+    if two_panels(mnist, SIGMOID_4_5[:1], mean_std_panel, out / "figure_2_mnist.png", caption):
+        files.append(("figure_2_mnist.png", caption))
     for dataset, number, caption in CURVES:
         name = f"figure_{number}.png"
         runs = runs_of(best, dataset)
