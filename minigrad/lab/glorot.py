@@ -255,7 +255,8 @@ def _layer_stats(monitor: Monitor) -> dict:
 
 def _histograms(monitor: Monitor, activation: str, steps: int) -> dict:
     """Histograms (counts on shared edges) of activations at initialisation and at the end,
-    of the back-propagated gradients and of the weight gradients at initialisation."""
+    of the back-propagated gradients and of the weight gradients at initialisation. Gradient
+    edges span the 99.5th percentile of |values|; values beyond count in the end bins."""
     records = monitor.records
     weights = list(monitor.weight_grads.get(0, {}).values())[: len(records)]
     kinds = {

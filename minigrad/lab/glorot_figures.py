@@ -109,7 +109,7 @@ def error_curves(runs: dict, path: Path, title: str, chance: float | None = None
     """Figure 11 (and 12): test error during training, one curve per configuration, the
     legend ordered from the highest final error to the lowest as in the paper."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     rows = sorted(runs.values(), key=lambda r: -(r["test_error"] or 1.0))
     for row in rows:
         c = row["curve"]
@@ -118,7 +118,7 @@ def error_curves(runs: dict, path: Path, title: str, chance: float | None = None
     if chance is not None:
         ax.axhline(100 * chance, color="grey", ls=":", label="always the most frequent class")
     ax.set(title=title, xlabel="SGD updates (mini-batches of 10)", ylabel="test error %")
-    ax.legend(fontsize=8)
+    ax.legend(**OUTSIDE)
     return save_figure(fig, path)
 
 
