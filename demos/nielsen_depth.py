@@ -25,6 +25,7 @@ from minigrad.cli import Parser, count, non_negative
 from minigrad.data import load_mnist
 from minigrad.lab import learning_speed
 from minigrad.lab.demo import output_folder
+from minigrad.lab.nielsen_speed import network  # [784, 30 x depth, 10], Nielsen's init
 from minigrad.lab.plots import curves
 from minigrad.lab.plots import pyplot as _pyplot
 from minigrad.tensor import Tensor
@@ -53,17 +54,6 @@ class Budget:
 
 QUICK = Budget(epochs=1, repeats=1, train_images=3000, eval_images=2000, speed_images=300,
                gd_epochs=20, init_draws=5)  # fmt: skip
-
-
-def network(depth: int, rng: np.random.Generator) -> nn.Sequential:
-    """[784, 30 x depth, 10], sigmoid hidden units; it returns the logits of the sigmoid outputs."""
-    sizes = [784] + [30] * depth + [10]
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
-        linear = nn.Linear(n_in, n_out, rng=rng, dtype=DTYPE)
-        nn.init.nielsen_(linear.weight, linear.bias, rng)
-        layers += [linear, nn.Sigmoid()]
-    return nn.Sequential(*layers[:-1])
 
 
 def penalty(n: int):
