@@ -97,3 +97,15 @@ def test_mnist_ordering_and_the_sigmoid_escape(best):
     assert top[low] < 0.01 and top[-1] > 5 * top[low] and low < len(top) - 4
     curve = row["curve"]["test"]
     assert max(curve[:8]) > 0.85 and curve[-1] < 0.7  # it left chance (88.65%) late
+
+
+def test_five_times_longer_sigmoid_stays_stuck_normalized_tanh_keeps_learning():
+    rows = [r for r in sweep.table(RUNS) if r["steps"] == 100_000]
+    runs = glorot_figures.runs_of(glorot.best_runs(rows), "shapeset")
+    sigmoid = glorot_figures.pick(runs, "sigmoid", "standard", 4)
+    top = sigmoid["layers"]["layer 4"]
+    assert sigmoid["test_error"] > glorot.majority_error("shapeset") - 0.02  # no escape yet
+    assert top["mean"][-1] < 0.01 and top["saturation"][-1] > 0.9
+    tanh = glorot_figures.pick(runs, "tanh", "normalized", 5)
+    curve = tanh["curve"]["test"]
+    assert tanh["test_error"] < 0.5 and curve[-1] < curve[len(curve) // 5] - 0.1

@@ -90,19 +90,25 @@ def weight_gradient_panel(ax, row: dict) -> None:
 
 
 def two_panels(runs: dict, pairs: list, draw, path: Path, title: str, **kw) -> Path | None:
-    """A figure with one panel per (activation, init, depth) of `pairs`, drawn by `draw`;
-    None (no file) when the runs have none of them."""
-    rows = [pick(runs, *pair) for pair in pairs]
-    if all(row is None for row in rows):
+    """A figure with one panel per (activation, init, depth) of `pairs` that the runs have,
+    drawn by `draw`, top to bottom; the title names those missing. None (no file) when the
+    runs have none of them."""
+    found = [(pair, pick(runs, *pair)) for pair in pairs]
+    present = [(pair, row) for pair, row in found if row is not None]
+    if not present:
         return None
-    fig, axes = _panels(len(pairs))
-    for ax, (activation, init, depth), row in zip(axes, pairs, rows, strict=True):
-        if row is None:
-            _missing(ax, f"{activation} {init}" + (f", depth {depth}" if depth else ""))
-        else:
-            draw(ax, row, **kw)
+    missing = [_name(*pair) for pair, row in found if row is None]
+    fig, axes = _panels(len(present))
+    for ax, (_, row) in zip(axes, present, strict=True):
+        draw(ax, row, **kw)
+    if missing:
+        title += f"\n(not in these runs: {', '.join(missing)})"
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
+
+
+def _name(activation: str, init: str, depth: int | None) -> str:
+    return f"{activation} {init}" + (f", depth {depth}" if depth else "")
 
 
 def error_curves(runs: dict, path: Path, title: str, chance: float | None = None) -> Path:
